@@ -1,0 +1,60 @@
+// SentencePiece-style BPE tokenizer as llama2.c and llama.cpp ("llama" vocab) implement
+// it: dummy-prefix space, merges of the adjacent pair whose merged piece scores highest,
+// byte fallback to <0xHH> tokens; decoding strips the space after BOS.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "vocab.h"
+
+namespace llmops::engine {
+
+// llama2.c tokenizer.bin: uint32 max_token_length, then per token float32 score,
+// int32 length, bytes, to the end of the file (it has no count of its own: callers
+// compare the size with the model's). BOS 1, EOS 2, UNK 0; types inferred (ids 0..2
+// unknown/control, "<0xHH>" byte, else normal). Throws ModelError naming `name`.
+Vocab parse_tokenizer_bin(const uint8_t* data, size_t size, const std::string& name);
+Vocab load_tokenizer_bin(const std::string& path);
+
+// <unk>, <s>, </s>, then the 256 byte tokens <0x00>..<0xFF> (ids 3..258).
+Vocab make_byte_vocab();
+
+class Tokenizer {
+ public:
+  explicit Tokenizer(Vocab vocab);  // validates (ids in range, unique pieces)
+
+  // Encodes text as llama2.c does (a leading space added when text is not empty).
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos = false) const;
+  // The raw bytes of `token` when it follows `prev` (space after BOS stripped, <0xHH>
+  // pieces become their byte, control tokens become "").
+  std::string decode_piece(int32_t prev, int32_t token) const;
+  // Bytes of a whole sequence (ids[0] may be BOS), made valid UTF-8 (invalid → U+FFFD).
+  std::string decode(const std::vector<int32_t>& ids) const;
+
+  const Vocab& vocab() const { return vocab_; }
+  size_t size() const { return vocab_.size(); }
+  int32_t bos() const { return vocab_.bos_id; }
+  int32_t eos() const { return vocab_.eos_id; }
+
+ private:
+  Vocab vocab_;
+  std::unordered_map<std::string, int32_t> piece_to_id_;
+  int32_t byte_token_[256] = {};  // id of <0xHH>, or -1
+};
+
+// Streams bytes out as valid UTF-8: holds back an incomplete trailing sequence until it
+// completes, replaces invalid bytes with U+FFFD. For printing tokens as they come.
+class Utf8Stream {
+ public:
+  std::string push(std::string_view bytes);  // returns what can be emitted now
+  std::string finish();                       // flushes a dangling sequence as U+FFFD
+
+ private:
+  std::string pending_;
+};
+
+}  // namespace llmops::engine

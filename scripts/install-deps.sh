@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of llmops from Debian 12 packages.
+# Used by new users (README) and by .ci/run. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang-format
+  # libFuzzer and the clang sanitizer runtimes (fuzz targets)
+  clang libclang-rt-14-dev
+  # libraries named in DESIGN.md
+  libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libssl-dev
+  libspdlog-dev libfmt-dev libhwloc-dev libboost-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+)
+# Independent checkers run by tests (@huggingface/gguf, node-llama-cpp) need node and
+# npm. Debian's nodejs + npm are installed only when no npm is present: a nodejs that
+# bundles npm (NodeSource) conflicts with Debian's npm package.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${packages[@]}"
