@@ -13,7 +13,12 @@ packages=(
   libspdlog-dev libfmt-dev libhwloc-dev libboost-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # the official Python Kubernetes client: an independent client in devcluster tests
+  python3-kubernetes
 )
+# kubectl: the real one (1.32) is preinstalled on our machines; a bare Debian 12 gets
+# Debian's kubernetes-client (1.20; see README for its --validate=false caveat).
+if ! command -v kubectl >/dev/null 2>&1; then packages+=(kubernetes-client); fi
 # Independent checkers run by tests (@huggingface/gguf, node-llama-cpp) need node and
 # npm. Debian's nodejs + npm are installed only when no npm is present: a nodejs that
 # bundles npm (NodeSource) conflicts with Debian's npm package.
