@@ -17,8 +17,8 @@ namespace llmops::engine {
 class MappedFile;
 
 struct ModelConfig {
-  int dim = 0;             // embedding length
-  int hidden_dim = 0;      // feed-forward length
+  int dim = 0;         // embedding length
+  int hidden_dim = 0;  // feed-forward length
   int n_layers = 0;
   int n_heads = 0;
   int n_kv_heads = 0;

@@ -39,7 +39,9 @@ TensorType parse_type_name(std::string_view name) {
                               "' (expected f32, f16, q8_0 or q4_0)");
 }
 
-bool is_quantized(TensorType type) { return type == TensorType::Q4_0 || type == TensorType::Q8_0; }
+bool is_quantized(TensorType type) {
+  return type == TensorType::Q4_0 || type == TensorType::Q8_0;
+}
 
 size_t row_bytes(TensorType type, int64_t n) {
   if (n < 0) throw std::invalid_argument("negative row length");
@@ -52,12 +54,11 @@ size_t row_bytes(TensorType type, int64_t n) {
     case TensorType::Q4_0:
     case TensorType::Q8_0:
       if (n % kQuantBlock != 0) {
-        throw std::invalid_argument("row of " + std::to_string(n) + " elements is not a multiple of " +
-                                    std::to_string(kQuantBlock) + " for type " +
-                                    std::string(type_name(type)));
+        throw std::invalid_argument(
+            "row of " + std::to_string(n) + " elements is not a multiple of " +
+            std::to_string(kQuantBlock) + " for type " + std::string(type_name(type)));
       }
-      return un / kQuantBlock *
-             (type == TensorType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
+      return un / kQuantBlock * (type == TensorType::Q4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
   }
   throw std::invalid_argument("unsupported tensor type id " +
                               std::to_string(static_cast<uint32_t>(type)));

@@ -1,0 +1,36 @@
+// Command-line flags of the form --name VALUE and --switch, checked against a list of
+// known flags so that a typo is an error rather than silently ignored.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace llmops::cli {
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Args {
+ public:
+  // `valued` flags take a value; `switches` take none. Throws UsageError.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+       const std::set<std::string>& switches);
+
+  bool has(const std::string& flag) const;
+  std::string str(const std::string& flag) const;  // required
+  std::optional<std::string> opt(const std::string& flag) const;
+  long long integer(const std::string& flag, std::optional<long long> fallback = {}) const;
+  double number(const std::string& flag, std::optional<double> fallback = {}) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::set<std::string> switches_;
+};
+
+}  // namespace llmops::cli

@@ -1,0 +1,14 @@
+// Each subcommand of llmops-runtime takes its arguments (after the command name) and
+// returns the process exit code; usage mistakes throw UsageError.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace llmops::cli {
+
+int run_generate(const std::vector<std::string>& args);
+int run_convert(const std::vector<std::string>& args);
+int run_make_model(const std::vector<std::string>& args);
+
+}  // namespace llmops::cli

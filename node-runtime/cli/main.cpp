@@ -1,0 +1,52 @@
+// llmops-runtime: the CPU inference runtime's command line.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: llmops-runtime COMMAND [flags]
+
+commands:
+  generate    generate text from a prompt
+              --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N (256)]
+              [--temperature T (0.8; 0 = greedy)] [--top-p P (1.0)] [--top-k K (0 = off)]
+              [--seed S (random, printed)] [--stop TEXT] [--print-ids]
+  convert     convert a llama2.c checkpoint to GGUF
+              --in PATH --tokenizer PATH --out X.gguf --type f32|f16|q8_0|q4_0
+  make-model  write a Llama GGUF with random weights
+              --dim D --hidden H --layers L --heads N [--kv-heads K (N)] --context C
+              [--vocab-from tokenizer.bin] [--type f32 (default)|f16|q8_0|q4_0]
+              --out X.gguf [--seed S (1)]
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  try {
+    if (command == "generate") return llmops::cli::run_generate(rest);
+    if (command == "convert") return llmops::cli::run_convert(rest);
+    if (command == "make-model") return llmops::cli::run_make_model(rest);
+    std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
+    return 2;
+  } catch (const llmops::cli::UsageError& e) {
+    std::cerr << "llmops-runtime " << command << ": " << e.what()
+              << "\n(see llmops-runtime --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "llmops-runtime " << command << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}

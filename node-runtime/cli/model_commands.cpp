@@ -1,0 +1,54 @@
+#include <iostream>
+
+#include "args.h"
+#include "commands.h"
+#include "engine/model_writer.h"
+
+namespace llmops::cli {
+
+namespace {
+
+engine::TensorType type_flag(const Args& args, const char* fallback) {
+  try {
+    return engine::parse_type_name(args.opt("type").value_or(fallback));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--type: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int run_convert(const std::vector<std::string>& argv) {
+  const Args args(argv, {"in", "tokenizer", "out", "type"}, {});
+  engine::ConvertOptions options;
+  options.in = args.str("in");
+  options.tokenizer = args.str("tokenizer");
+  options.out = args.str("out");
+  options.type = type_flag(args, "f32");
+  engine::convert_llama2c_to_gguf(options);
+  std::cerr << "wrote " << options.out << "\n";
+  return 0;
+}
+
+int run_make_model(const std::vector<std::string>& argv) {
+  const Args args(argv,
+                  {"dim", "hidden", "layers", "heads", "kv-heads", "context", "vocab-from", "type",
+                   "out", "seed"},
+                  {});
+  engine::MakeModelOptions options;
+  options.dim = static_cast<int>(args.integer("dim"));
+  options.hidden_dim = static_cast<int>(args.integer("hidden"));
+  options.n_layers = static_cast<int>(args.integer("layers"));
+  options.n_heads = static_cast<int>(args.integer("heads"));
+  options.n_kv_heads = static_cast<int>(args.integer("kv-heads", options.n_heads));
+  options.context_length = static_cast<int>(args.integer("context"));
+  options.vocab_from = args.opt("vocab-from").value_or("");
+  options.type = type_flag(args, "f32");
+  options.out = args.str("out");
+  options.seed = static_cast<uint64_t>(args.integer("seed", 1));
+  engine::make_model(options);
+  std::cerr << "wrote " << options.out << "\n";
+  return 0;
+}
+
+}  // namespace llmops::cli
