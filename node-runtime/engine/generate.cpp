@@ -80,16 +80,23 @@ GenerationResult generate(Transformer& transformer, const Tokenizer& tokenizer,
   };
 
   const auto start = Clock::now();
-  int pos = 0;
-  for (; pos + 1 < static_cast<int>(result.prompt_ids.size()); ++pos) {
-    transformer.forward(cache, result.prompt_ids[pos], pos);
+  // Prefill in chunks: each chunk reads the weights once for all its tokens.
+  constexpr size_t kPrefillChunk = 64;
+  const size_t n_prompt = result.prompt_ids.size();
+  std::vector<BatchToken> chunk;
+  const float* logits = nullptr;
+  for (size_t begin = 0; begin < n_prompt; begin += kPrefillChunk) {
+    chunk.clear();
+    for (size_t i = begin; i < std::min(n_prompt, begin + kPrefillChunk); ++i) {
+      chunk.push_back({&cache, result.prompt_ids[i], static_cast<int>(i), i + 1 == n_prompt});
+    }
+    logits = transformer.forward_batch(chunk).data();
   }
   const auto prefill_end = Clock::now();
+  int pos = static_cast<int>(n_prompt);  // tokens in the cache
   int32_t token = result.prompt_ids.back();
   result.finish = FinishReason::MaxTokens;
   while (static_cast<int>(result.generated.size()) < options.max_tokens) {
-    const float* logits = transformer.forward(cache, token, pos);
-    ++pos;
     const int32_t next = sampler.sample(logits, config.vocab_size);
     result.generated.push_back(next);
     if (next == tokenizer.eos()) {
@@ -106,6 +113,10 @@ GenerationResult generate(Transformer& transformer, const Tokenizer& tokenizer,
       break;
     }
     token = next;
+    if (static_cast<int>(result.generated.size()) < options.max_tokens) {
+      logits = transformer.forward(cache, token, pos);
+    }
+    ++pos;
   }
   if (!stops.matched()) {
     emit(stops.push(utf8.finish()));
