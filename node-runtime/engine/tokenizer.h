@@ -3,7 +3,9 @@
 // byte fallback to <0xHH> tokens; decoding strips the space after BOS.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,12 +27,18 @@ Vocab make_byte_vocab();
 
 class Tokenizer {
  public:
-  explicit Tokenizer(Vocab vocab);  // validates (ids in range, unique pieces)
+  // Validates (non-empty, equal sizes, BOS/EOS/UNK in range, no NaN score, Byte tokens
+  // spelled <0xHH>); throws ModelError. Duplicate pieces are allowed: lookups find the
+  // lowest id (llama2.c's bsearch would find an arbitrary one).
+  explicit Tokenizer(Vocab vocab);
 
-  // Encodes text as llama2.c does (a leading space added when text is not empty).
+  // Encodes text as llama2.c does (a leading space added when text is not empty). BOS is
+  // never merged with the text's tokens; bytes of characters absent from the vocabulary
+  // become byte tokens, or one UNK per character when the vocabulary lacks one of them.
   std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos = false) const;
   // The raw bytes of `token` when it follows `prev` (space after BOS stripped, <0xHH>
-  // pieces become their byte, control tokens become "").
+  // pieces become their byte, control tokens become ""). Throws std::out_of_range for an
+  // id outside the vocabulary.
   std::string decode_piece(int32_t prev, int32_t token) const;
   // Bytes of a whole sequence (ids[0] may be BOS), made valid UTF-8 (invalid → U+FFFD).
   std::string decode(const std::vector<int32_t>& ids) const;
@@ -41,8 +49,20 @@ class Tokenizer {
   int32_t eos() const { return vocab_.eos_id; }
 
  private:
+  // Transparent hash so merges look up a reused buffer without building a std::string.
+  struct PieceHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  int32_t find_piece(std::string_view piece) const;  // id, or -1
+  // Appends the tokens of one UTF-8 "character" chunk that is not a piece itself.
+  void append_byte_fallback(std::string_view chunk, std::vector<int32_t>& out) const;
+  // Merges `symbols` in place: best-scoring adjacent pair first, leftmost on ties.
+  void merge_pairs(std::vector<int32_t>& symbols) const;
+
   Vocab vocab_;
-  std::unordered_map<std::string, int32_t> piece_to_id_;
+  std::unordered_map<std::string, int32_t, PieceHash, std::equal_to<>> piece_to_id_;
   int32_t byte_token_[256] = {};  // id of <0xHH>, or -1
 };
 
@@ -51,7 +71,7 @@ class Tokenizer {
 class Utf8Stream {
  public:
   std::string push(std::string_view bytes);  // returns what can be emitted now
-  std::string finish();                       // flushes a dangling sequence as U+FFFD
+  std::string finish();                      // flushes a dangling sequence as U+FFFD
 
  private:
   std::string pending_;

@@ -143,16 +143,19 @@ TEST(Reference, GgufF32ConversionGeneratesIdenticalIds) {
   std::filesystem::remove_all(dir);
 }
 
-// Feeds the reference sequence and counts positions where the model's argmax equals
-// the reference's next token.
+// Feeds the reference sequence and counts the generated positions (after the prompt)
+// where the model's argmax equals the reference's next token.
 double teacher_forced_agreement(const Model& model) {
+  const Tokenizer tokenizer = load_tokenizer_for(model, "");
   int agree = 0, total = 0;
   for (const auto& p : kPrompts) {
     const auto reference = read_ids(kModels + "/reference/ids_" + p.file_suffix + ".txt");
+    const size_t prompt_length = tokenizer.encode(p.text, true).size();
     Transformer transformer(model);
     KvCache cache(model.config, model.config.context_length);
     for (size_t pos = 0; pos + 1 < reference.size(); ++pos) {
       const float* logits = transformer.forward(cache, reference[pos], static_cast<int>(pos));
+      if (pos + 1 < prompt_length) continue;  // the next token is the prompt's, not sampled
       agree += argmax(logits, model.config.vocab_size) == reference[pos + 1];
       ++total;
     }
@@ -167,7 +170,7 @@ TEST(Reference, QuantizedTeacherForcedAgreement) {
     double minimum;
   };
   for (const Case& c : {Case{TensorType::F32, 1.0}, Case{TensorType::F16, 0.99},
-                        Case{TensorType::Q8_0, 0.95}, Case{TensorType::Q4_0, 0.5}}) {
+                        Case{TensorType::Q8_0, 0.95}, Case{TensorType::Q4_0, 0.85}}) {
     const std::string out =
         (dir / ("aidreams-" + std::string(type_name(c.type)) + ".gguf")).string();
     convert_llama2c_to_gguf({kCheckpoint, kTokenizer, out, c.type});
