@@ -13,6 +13,13 @@ namespace {
 constexpr const char* kUsage = R"(usage: llmops-runtime COMMAND [flags]
 
 commands:
+  serve       serve the OpenAI-compatible API with continuous batching
+              --model PATH|file://…|https://… [--tokenizer PATH] [--model-name NAME]
+              [--model-sha256 HEX] [--model-cache DIR] [--model-ca-file PEM]
+              [--host H (127.0.0.1)] [--port P (8080; 0 = any free port)]
+              [--max-batch N (16)] [--max-queue N (64)] [--context N (model's)]
+              [--api-key KEY (or env LLMOPS_API_KEY)] [--lame-duck-seconds S (5)]
+              [--drain-seconds S (30)] [--inject-error-rate R (0)]
   generate    generate text from a prompt
               --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N (256)]
               [--temperature T (0.8; 0 = greedy)] [--top-p P (1.0)] [--top-k K (0 = off)]
@@ -39,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "generate") return llmops::cli::run_generate(rest);
     if (command == "convert") return llmops::cli::run_convert(rest);
     if (command == "make-model") return llmops::cli::run_make_model(rest);
+    if (command == "serve") return llmops::cli::run_serve(rest);
     std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const llmops::cli::UsageError& e) {

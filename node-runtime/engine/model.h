@@ -56,6 +56,8 @@ struct Model {
   ModelWeights weights;
   // The tokenizer carried in the file's metadata (GGUF); llama2.c files have none.
   std::optional<Vocab> vocab;
+  // GGUF tokenizer.chat_template (Jinja), empty when absent.
+  std::string chat_template;
   // Keeps the mapping alive, and any tensors the loader had to convert (e.g. F16 norms).
   std::shared_ptr<const MappedFile> file;
   std::vector<std::vector<float>> owned;

@@ -60,6 +60,7 @@ Sequence::Sequence(const Tokenizer& tokenizer, std::vector<int32_t> prompt_ids,
       max_tokens_(options.max_tokens),
       context_(context),
       vocab_size_(config.vocab_size),
+      stop_tokens_(options.stop_tokens),
       sampler_(options.sampling),
       stops_(options.stop) {
   const auto n_prompt = static_cast<int>(prompt_ids_.size());
@@ -100,7 +101,8 @@ std::string Sequence::accept_logits(const float* logits) {
   const int32_t prev = generated_.empty() ? prompt_ids_.back() : generated_.back();
   const int32_t next = sampler_.sample(logits, vocab_size_);
   generated_.push_back(next);
-  if (next == tokenizer_.eos()) {
+  if (next == tokenizer_.eos() ||
+      std::find(stop_tokens_.begin(), stop_tokens_.end(), next) != stop_tokens_.end()) {
     finish_ = FinishReason::Eos;
     return finish_text();
   }

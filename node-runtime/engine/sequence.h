@@ -22,7 +22,8 @@ std::string_view finish_reason_name(FinishReason reason);  // OpenAI's "stop" / 
 
 struct GenerationOptions {
   int max_tokens = 256;
-  std::vector<std::string> stop;  // stop strings: never part of the returned text
+  std::vector<std::string> stop;     // stop strings: never part of the returned text
+  std::vector<int32_t> stop_tokens;  // end like EOS (e.g. a chat template's end of turn)
   SamplingOptions sampling;
 };
 
@@ -73,6 +74,7 @@ class Sequence {
   int max_tokens_;
   int context_;
   int vocab_size_;
+  std::vector<int32_t> stop_tokens_;
   Sampler sampler_;
   StopStringMatcher stops_;
   Utf8Stream utf8_;

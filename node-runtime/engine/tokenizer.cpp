@@ -268,10 +268,11 @@ void Tokenizer::merge_pairs(std::vector<int32_t>& symbols) const {
   std::erase(symbols, -1);
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool add_eos) const {
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool add_eos,
+                                       bool dummy_prefix) const {
   std::vector<int32_t> symbols;
   symbols.reserve(text.size() + 1);
-  if (!text.empty()) {
+  if (!text.empty() && dummy_prefix) {
     // run.c adds the dummy prefix as a token of its own, not as a byte of the text: a
     // leading stray continuation byte is not glued to it.
     const int32_t space = find_piece(" ");

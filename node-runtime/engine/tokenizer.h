@@ -35,7 +35,13 @@ class Tokenizer {
   // Encodes text as llama2.c does (a leading space added when text is not empty). BOS is
   // never merged with the text's tokens; bytes of characters absent from the vocabulary
   // become byte tokens, or one UNK per character when the vocabulary lacks one of them.
-  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos = false) const;
+  // `dummy_prefix` false skips the leading space (text that continues a sequence, e.g.
+  // after a special token in a chat template).
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool add_eos = false,
+                              bool dummy_prefix = true) const;
+  // The id of the piece spelled exactly `piece` (e.g. a chat template's "<|im_end|>"),
+  // or -1 when the vocabulary has none.
+  int32_t find_piece(std::string_view piece) const;
   // The raw bytes of `token` when it follows `prev` (space after BOS stripped, <0xHH>
   // pieces become their byte, control tokens become ""). Throws std::out_of_range for an
   // id outside the vocabulary.
@@ -55,7 +61,6 @@ class Tokenizer {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  int32_t find_piece(std::string_view piece) const;  // id, or -1
   // Appends the tokens of one UTF-8 "character" chunk that is not a piece itself.
   void append_byte_fallback(std::string_view chunk, std::vector<int32_t>& out) const;
   // Merges `symbols` in place: best-scoring adjacent pair first, leftmost on ties.

@@ -1,0 +1,317 @@
+#include "inference_server.h"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "openai_protocol.h"
+
+namespace llmops::server {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const http::Headers kJson = {{"Content-Type", "application/json"}};
+
+std::string path_of(const std::string& target) {
+  return target.substr(0, target.find('?'));
+}
+
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string sse(const json& event) {
+  return "data: " + event.dump() + "\n\n";
+}
+
+}  // namespace
+
+// One accepted completion: receives the scheduler's callbacks and answers the client,
+// whole or as a stream.
+class InferenceServer::Exchange : public SequenceObserver {
+ public:
+  Exchange(InferenceServer& server, std::shared_ptr<http::ResponseWriter> writer, bool chat,
+           CompletionFormatter formatter, bool stream, bool include_usage, Clock::time_point start)
+      : server_(server),
+        writer_(std::move(writer)),
+        formatter_(std::move(formatter)),
+        chat_(chat),
+        stream_(stream),
+        include_usage_(include_usage),
+        start_(start) {}
+
+  // Sends the stream's headers (and chat's role chunk) once, whoever comes first: the
+  // handler after admission or the engine thread with the first text.
+  void begin_stream() {
+    std::lock_guard lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    writer_->startStream(200, {{"Content-Type", "text/event-stream"},
+                               {"Cache-Control", "no-cache"},
+                               {"x-request-id", formatter_.id()}});
+    if (chat_) writer_->writeChunk(sse(formatter_.first_chunk()));
+  }
+
+  void on_text(std::string_view text) override {
+    if (stream_) {
+      begin_stream();
+      writer_->writeChunk(sse(formatter_.chunk(std::string(text))));
+    } else {
+      text_.append(text);
+    }
+  }
+
+  void on_finish(const SequenceResult& r) override {
+    int code = 200;
+    std::string outcome = "ok";
+    const Usage usage{r.prompt_tokens, r.completion_tokens};
+    const std::string finish(engine::finish_reason_name(r.finish));
+    if (stream_) begin_stream();
+    if (!r.error.empty()) {
+      code = 500;
+      outcome = "error";
+      const ApiError error(500, r.error, "server_error");
+      if (stream_) {
+        writer_->writeChunk(sse(error.body()));
+        writer_->writeChunk("data: [DONE]\n\n");
+        writer_->endStream();
+      } else {
+        writer_->send({500, kJson, error.body().dump()});
+      }
+    } else if (r.cancelled) {
+      code = 499;  // client closed request (nginx's convention)
+      outcome = "cancelled";
+      if (stream_) {
+        writer_->endStream();
+      } else {
+        writer_->send({503, kJson,
+                       ApiError(503, "the server is shutting down", "server_error").body().dump()});
+      }
+    } else if (stream_) {
+      writer_->writeChunk(sse(formatter_.final_chunk(finish)));
+      if (include_usage_) writer_->writeChunk(sse(formatter_.usage_chunk(usage)));
+      writer_->writeChunk("data: [DONE]\n\n");
+      writer_->endStream();
+    } else {
+      writer_->send({200, kJson, formatter_.complete(text_, finish, usage).dump()});
+    }
+    server_.metrics_.on_request(code, since(start_));
+    server_.metrics_.on_tokens(r.prompt_tokens, r.completion_tokens);
+    spdlog::info(
+        "request id={} model={} prompt_tokens={} completion_tokens={} queue_s={:.4f} "
+        "ttft_s={:.4f} duration_s={:.4f} finish={} outcome={}",
+        formatter_.id(), server_.options_.model_name, r.prompt_tokens, r.completion_tokens,
+        r.queue_seconds, r.ttft_seconds, r.duration_seconds, finish, outcome);
+    --server_.in_flight_;
+  }
+
+ private:
+  InferenceServer& server_;
+  std::shared_ptr<http::ResponseWriter> writer_;
+  CompletionFormatter formatter_;
+  std::mutex mutex_;
+  bool started_ = false;
+  bool chat_;
+  bool stream_;
+  bool include_usage_;
+  Clock::time_point start_;
+  std::string text_;
+};
+
+InferenceServer::InferenceServer(const engine::Model& model, const engine::Tokenizer& tokenizer,
+                                 BatchScheduler& scheduler, RuntimeMetrics& metrics,
+                                 InferenceServerOptions options)
+    : model_(model),
+      tokenizer_(tokenizer),
+      scheduler_(scheduler),
+      metrics_(metrics),
+      options_(std::move(options)),
+      random_(std::random_device{}()),
+      created_(std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count()) {}
+
+std::string InferenceServer::next_request_id() {
+  char buf[40];
+  uint64_t r;
+  {
+    std::lock_guard lock(random_mutex_);
+    r = random_();
+  }
+  std::snprintf(buf, sizeof buf, "%012llx%04llx", static_cast<unsigned long long>(r >> 16),
+                static_cast<unsigned long long>(++request_counter_ & 0xffff));
+  return buf;
+}
+
+bool InferenceServer::authorized(const http::Request& request) const {
+  if (options_.api_key.empty()) return true;
+  const std::string header = request.header("Authorization");
+  const std::string expected = "Bearer " + options_.api_key;
+  // Constant-time: the comparison's duration does not depend on where they differ.
+  return header.size() == expected.size() &&
+         CRYPTO_memcmp(header.data(), expected.data(), expected.size()) == 0;
+}
+
+void InferenceServer::reply_error(const std::shared_ptr<http::ResponseWriter>& writer, int status,
+                                  const std::string& body, http::Headers headers,
+                                  Clock::time_point start) {
+  headers.insert(headers.begin(), kJson.begin(), kJson.end());
+  writer->send({status, std::move(headers), body});
+  metrics_.on_request(status, since(start));
+}
+
+void InferenceServer::handle(const http::Request& request,
+                             std::shared_ptr<http::ResponseWriter> writer) {
+  const std::string path = path_of(request.target);
+  const State state = state_.load();
+  if (path == "/healthz") {
+    writer->send({200, {{"Content-Type", "text/plain"}}, "ok\n"});
+    return;
+  }
+  if (path == "/readyz") {
+    const bool ready = state == State::Serving;
+    writer->send({ready ? 200 : 503,
+                  {{"Content-Type", "text/plain"}},
+                  ready ? "ok\n" : (state == State::Loading ? "loading\n" : "draining\n")});
+    return;
+  }
+  if (path == "/metrics") {
+    writer->send({200,
+                  {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
+                  metrics_.text(scheduler_.stats(), state == State::Serving)});
+    return;
+  }
+  const auto start = Clock::now();
+  if (path.rfind("/v1/", 0) != 0) {
+    writer->send(
+        {404, kJson, ApiError(404, "unknown path " + path, "invalid_request_error").body().dump()});
+    return;
+  }
+  if (!authorized(request)) {
+    reply_error(
+        writer, 401,
+        ApiError(401, "invalid or missing API key", "invalid_request_error", "", "invalid_api_key")
+            .body()
+            .dump(),
+        {{"WWW-Authenticate", "Bearer"}}, start);
+    return;
+  }
+  if (path == "/v1/models") {
+    if (request.method != "GET") {
+      reply_error(writer, 405, ApiError(405, "use GET for /v1/models").body().dump(),
+                  {{"Allow", "GET"}}, start);
+      return;
+    }
+    writer->send({200, kJson, models_list(options_.model_name, created_).dump()});
+    return;
+  }
+  if (path == "/v1/completions" || path == "/v1/chat/completions") {
+    if (request.method != "POST") {
+      reply_error(writer, 405, ApiError(405, "use POST for " + path).body().dump(),
+                  {{"Allow", "POST"}}, start);
+      return;
+    }
+    handle_completion(request, std::move(writer), path == "/v1/chat/completions");
+    return;
+  }
+  reply_error(writer, 404, ApiError(404, "unknown path " + path).body().dump(), {}, start);
+}
+
+void InferenceServer::handle_completion(const http::Request& request,
+                                        std::shared_ptr<http::ResponseWriter> writer, bool chat) {
+  const auto start = Clock::now();
+  if (state_.load() == State::Draining) {
+    reply_error(writer, 503,
+                ApiError(503, "the server is draining; retry on another replica", "server_error")
+                    .body()
+                    .dump(),
+                {{"x-llmops-draining", "1"}, {"Retry-After", "1"}}, start);
+    return;
+  }
+  if (state_.load() == State::Loading) {
+    reply_error(writer, 503, ApiError(503, "the model is loading", "server_error").body().dump(),
+                {{"Retry-After", "1"}}, start);
+    return;
+  }
+  uint64_t seed;
+  double dice;
+  {
+    std::lock_guard lock(random_mutex_);
+    seed = random_();
+    dice = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  }
+  try {
+    CompletionRequest r = parse_completion_request(request.body, chat, seed);
+    if (!r.model.empty() && r.model != options_.model_name) {
+      throw ApiError(404,
+                     "the model '" + r.model + "' does not exist; this server serves '" +
+                         options_.model_name + "'",
+                     "invalid_request_error", "model", "model_not_found");
+    }
+    if (dice < options_.inject_error_rate) {
+      throw ApiError(500, "injected failure (--inject-error-rate)", "server_error");
+    }
+
+    std::vector<int32_t> prompt_ids;
+    if (chat) {
+      ChatPrompt prompt = render_chat(options_.chat_format, r.messages, tokenizer_);
+      prompt_ids = std::move(prompt.ids);
+      r.options.stop.insert(r.options.stop.end(), prompt.stop.begin(), prompt.stop.end());
+      r.options.stop_tokens = std::move(prompt.stop_tokens);
+    } else if (!r.prompt_ids.empty()) {
+      for (int32_t id : r.prompt_ids) {
+        if (id < 0 || id >= static_cast<int32_t>(tokenizer_.size())) {
+          throw ApiError(400,
+                         "prompt token id " + std::to_string(id) +
+                             " is outside the vocabulary of " + std::to_string(tokenizer_.size()),
+                         "invalid_request_error", "prompt");
+        }
+      }
+      if (r.prompt_ids.front() != tokenizer_.bos()) prompt_ids.push_back(tokenizer_.bos());
+      prompt_ids.insert(prompt_ids.end(), r.prompt_ids.begin(), r.prompt_ids.end());
+    } else {
+      prompt_ids = tokenizer_.encode(r.prompt, true);
+    }
+    const int context = scheduler_.context();
+    if (static_cast<int>(prompt_ids.size()) > context) {
+      throw ApiError(
+          400,
+          "this model's maximum context length is " + std::to_string(context) +
+              " tokens, but the prompt has " + std::to_string(prompt_ids.size()) + " tokens",
+          "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded");
+    }
+    if (r.options.max_tokens < 0) r.options.max_tokens = context;  // until the context is full
+
+    const std::string model = r.model.empty() ? options_.model_name : r.model;
+    auto exchange = std::make_shared<Exchange>(
+        *this, writer, chat,
+        CompletionFormatter(chat, model, (chat ? "chatcmpl-" : "cmpl-") + next_request_id()),
+        r.stream, r.include_usage, start);
+    auto handle = std::make_shared<SequenceHandle>();
+    ++in_flight_;
+    const auto admission = scheduler_.submit(std::move(prompt_ids), r.options, exchange, handle);
+    if (admission != BatchScheduler::Admission::Accepted) {
+      --in_flight_;
+      const bool full = admission == BatchScheduler::Admission::QueueFull;
+      const ApiError error = full ? ApiError(429, "too many requests queued; retry later",
+                                             "rate_limit_error", "", "rate_limit_exceeded")
+                                  : ApiError(503, "the server is shutting down", "server_error");
+      reply_error(writer, error.status(), error.body().dump(), {{"Retry-After", "1"}}, start);
+      return;
+    }
+    if (r.stream) exchange->begin_stream();
+    // A client that hangs up cancels its sequence; its KV cache is freed at the next step.
+    writer->onClose([handle] { handle->cancel(); });
+  } catch (const ApiError& e) {
+    reply_error(writer, e.status(), e.body().dump(), {}, start);
+  } catch (const std::invalid_argument& e) {
+    reply_error(writer, 400, ApiError(400, e.what()).body().dump(), {}, start);
+  }
+}
+
+}  // namespace llmops::server

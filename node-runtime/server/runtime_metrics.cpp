@@ -1,0 +1,176 @@
+#include "runtime_metrics.h"
+
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+namespace llmops::server {
+
+namespace {
+
+using prometheus::Histogram;
+
+Histogram::BucketBoundaries latency_buckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+}
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto secs = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
+  return secs(usage.ru_utime) + secs(usage.ru_stime);
+}
+
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+double process_start_time() {
+  // Field 22 of /proc/self/stat: start time in clock ticks after boot.
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), {});
+  const auto after_comm = stat.rfind(')');
+  if (after_comm == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_comm + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  std::ifstream uptime_file("/proc/uptime");
+  double uptime = 0;
+  uptime_file >> uptime;
+  const double started_after_boot = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return now - uptime + started_after_boot;
+}
+
+}  // namespace
+
+RuntimeMetrics::RuntimeMetrics(const std::string& model)
+    : model_(model),
+      registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("llmops_runtime_requests_total")
+                    .Help("HTTP requests to the OpenAI API by status code")
+                    .Register(*registry_)),
+      request_duration_(prometheus::BuildHistogram()
+                            .Name("llmops_runtime_request_duration_seconds")
+                            .Help("Time from request to its last byte")
+                            .Register(*registry_)
+                            .Add({{"model", model}}, latency_buckets())),
+      ttft_(prometheus::BuildHistogram()
+                .Name("llmops_runtime_time_to_first_token_seconds")
+                .Help("Time from request to its first generated token")
+                .Register(*registry_)
+                .Add({{"model", model}}, latency_buckets())),
+      itl_(prometheus::BuildHistogram()
+               .Name("llmops_runtime_inter_token_latency_seconds")
+               .Help("Time between consecutive tokens of a sequence")
+               .Register(*registry_)
+               .Add({{"model", model}},
+                    Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                0.5, 1})),
+      prompt_tokens_(prometheus::BuildCounter()
+                         .Name("llmops_runtime_prompt_tokens_total")
+                         .Help("Prompt tokens of finished requests")
+                         .Register(*registry_)
+                         .Add({{"model", model}})),
+      generated_tokens_(prometheus::BuildCounter()
+                            .Name("llmops_runtime_generated_tokens_total")
+                            .Help("Tokens generated")
+                            .Register(*registry_)
+                            .Add({{"model", model}})),
+      decode_steps_(prometheus::BuildCounter()
+                        .Name("llmops_runtime_decode_steps_total")
+                        .Help("Forward passes of the batch (each samples one token per sequence)")
+                        .Register(*registry_)
+                        .Add({{"model", model}})),
+      batch_tokens_(prometheus::BuildCounter()
+                        .Name("llmops_runtime_batch_tokens_total")
+                        .Help("Tokens fed through the model (prompt and generated)")
+                        .Register(*registry_)
+                        .Add({{"model", model}})),
+      queue_depth_(prometheus::BuildGauge()
+                       .Name("llmops_runtime_queue_depth")
+                       .Help("Requests waiting for a batch slot")
+                       .Register(*registry_)
+                       .Add({{"model", model}})),
+      running_(prometheus::BuildGauge()
+                   .Name("llmops_runtime_running_sequences")
+                   .Help("Sequences in the running batch")
+                   .Register(*registry_)
+                   .Add({{"model", model}})),
+      kv_usage_(prometheus::BuildGauge()
+                    .Name("llmops_runtime_kv_cache_usage_ratio")
+                    .Help("KV cache positions allocated / (max batch x context)")
+                    .Register(*registry_)
+                    .Add({{"model", model}})),
+      ready_(prometheus::BuildGauge()
+                 .Name("llmops_runtime_ready")
+                 .Help("1 when serving, 0 while loading or draining")
+                 .Register(*registry_)
+                 .Add({{"model", model}})),
+      process_cpu_(prometheus::BuildCounter()
+                       .Name("process_cpu_seconds_total")
+                       .Help("Total user and system CPU time spent in seconds")
+                       .Register(*registry_)
+                       .Add({})),
+      process_rss_(prometheus::BuildGauge()
+                       .Name("process_resident_memory_bytes")
+                       .Help("Resident memory size in bytes")
+                       .Register(*registry_)
+                       .Add({})),
+      process_start_(prometheus::BuildGauge()
+                         .Name("process_start_time_seconds")
+                         .Help("Start time of the process since unix epoch in seconds")
+                         .Register(*registry_)
+                         .Add({})) {
+  process_start_.Set(process_start_time());
+}
+
+void RuntimeMetrics::on_request(int code, double duration_seconds) {
+  requests_.Add({{"model", model_}, {"code", std::to_string(code)}}).Increment();
+  request_duration_.Observe(duration_seconds);
+}
+
+void RuntimeMetrics::on_tokens(int prompt_tokens, int generated_tokens) {
+  prompt_tokens_.Increment(prompt_tokens);
+  generated_tokens_.Increment(generated_tokens);
+}
+
+void RuntimeMetrics::on_step(int sequences, int tokens, int sampled) {
+  if (sampled > 0) decode_steps_.Increment();
+  batch_tokens_.Increment(tokens);
+}
+
+void RuntimeMetrics::on_first_token(double ttft_seconds) {
+  ttft_.Observe(ttft_seconds);
+}
+
+void RuntimeMetrics::on_inter_token(double seconds) {
+  itl_.Observe(seconds);
+}
+
+std::string RuntimeMetrics::text(const SchedulerStats& stats, bool ready) {
+  queue_depth_.Set(stats.queued);
+  running_.Set(stats.running);
+  kv_usage_.Set(stats.kv_cache_usage_ratio);
+  ready_.Set(ready ? 1 : 0);
+  {
+    std::lock_guard lock(scrape_mutex_);
+    const double cpu = process_cpu_seconds();
+    if (cpu > last_cpu_seconds_) process_cpu_.Increment(cpu - last_cpu_seconds_);
+    last_cpu_seconds_ = std::max(last_cpu_seconds_, cpu);
+  }
+  process_rss_.Set(resident_bytes());
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace llmops::server
