@@ -13,6 +13,8 @@ packages=(
   libspdlog-dev libfmt-dev libhwloc-dev libboost-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # TLS: the system trust store for https model URLs; the openssl CLI makes test CAs
+  ca-certificates openssl
   # the official Python Kubernetes client: an independent client in devcluster tests
   python3-kubernetes
 )

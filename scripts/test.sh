@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-# The independent checkers from npm (pinned by tests/checkers/package-lock.json).
-if [ -f tests/checkers/package-lock.json ]; then
-  NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests/checkers --no-audit --no-fund
-fi
+# The independent clients and checkers from npm, pinned by their package-lock.json files.
+for dir in tests/checkers tests/server/openai-client; do
+  if [ -f "$dir/package-lock.json" ]; then
+    NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+done
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
