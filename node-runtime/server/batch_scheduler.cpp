@@ -32,6 +32,7 @@ struct BatchScheduler::Active {
   Clock::time_point last_token;
   double ttft_seconds = 0;
   int prompt_tokens = 0;
+  bool counted = false;  // in running_ and kv_positions_
   bool done = false;
 };
 
@@ -101,6 +102,12 @@ SchedulerStats BatchScheduler::stats() const {
 void BatchScheduler::finish(Active& active, bool cancelled, const std::string& error) {
   if (active.done) return;
   active.done = true;
+  // Release the accounting first: when the observer hears of the end, stats() agree.
+  if (active.counted) {
+    active.counted = false;
+    --running_;
+    kv_positions_ -= active.sequence->cache().capacity();
+  }
   const auto now = Clock::now();
   SequenceResult result;
   result.prompt_tokens = active.prompt_tokens;
@@ -160,13 +167,12 @@ void BatchScheduler::run() {
         continue;
       }
       kv_positions_ += a->sequence->cache().capacity();
+      ++running_;
+      a->counted = true;
       active.push_back(std::move(a));
     }
     if (stopping) {
       for (auto& a : active) finish(*a, true, "");
-      active.clear();
-      kv_positions_ = 0;
-      running_ = 0;
       return;
     }
 
@@ -222,12 +228,7 @@ void BatchScheduler::run() {
     }
 
     // Finished sequences leave the batch and free their KV cache at once.
-    std::erase_if(active, [&](const std::unique_ptr<Active>& a) {
-      if (!a->done) return false;
-      if (a->sequence) kv_positions_ -= a->sequence->cache().capacity();
-      return true;
-    });
-    running_ = static_cast<int>(active.size());
+    std::erase_if(active, [](const std::unique_ptr<Active>& a) { return a->done; });
   }
 }
 
