@@ -95,6 +95,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         static_cast<bhttp::status>(status), 11);
     for (auto& [key, value] : headers) message->set(key, value);
     message->chunked(true);
+    // The disconnect probe reads the socket while streaming, so the connection cannot
+    // carry another request afterwards: say so, rather than let the client find out.
+    message->keep_alive(false);
     auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*message);
     writing_ = true;
     auto self = this->shared_from_this();

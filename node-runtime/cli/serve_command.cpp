@@ -122,6 +122,9 @@ int run_serve(const std::vector<std::string>& argv) {
     std::this_thread::sleep_for(milliseconds(20));
   }
   const int abandoned = api.in_flight();
+  // Whole (non-streamed) responses count as done when handed to the connection: give
+  // their last bytes a moment to leave before the connections close.
+  std::this_thread::sleep_for(milliseconds(100));
   scheduler.stop();
   http_server.stop();
   spdlog::info("stopped drained_s={:.3f} abandoned={}",

@@ -51,23 +51,26 @@ float dot_q4_0(const BlockQ4_0* w, const float* x, int64_t n) {
 
 void matmul(const TensorView& w, const float* x, int64_t n, float* y) {
   const int64_t cols = w.cols;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* xi = x + i * cols;
-    float* yi = y + i * w.rows;
-    for (int64_t r = 0; r < w.rows; ++r) {
-      const void* row = w.row(r);
+  // Row-outer: each weight row is read from memory once and reused, from cache, for
+  // all n inputs (what makes batching cheap). Each dot product is the same computation
+  // whatever n is, so batching never changes results.
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const void* row = w.row(r);
+    for (int64_t i = 0; i < n; ++i) {
+      const float* xi = x + i * cols;
+      float& out = y[i * w.rows + r];
       switch (w.type) {
         case TensorType::F32:
-          yi[r] = dot_f32(static_cast<const float*>(row), xi, cols);
+          out = dot_f32(static_cast<const float*>(row), xi, cols);
           break;
         case TensorType::F16:
-          yi[r] = dot_f16(static_cast<const uint16_t*>(row), xi, cols);
+          out = dot_f16(static_cast<const uint16_t*>(row), xi, cols);
           break;
         case TensorType::Q8_0:
-          yi[r] = dot_q8_0(static_cast<const BlockQ8_0*>(row), xi, cols);
+          out = dot_q8_0(static_cast<const BlockQ8_0*>(row), xi, cols);
           break;
         case TensorType::Q4_0:
-          yi[r] = dot_q4_0(static_cast<const BlockQ4_0*>(row), xi, cols);
+          out = dot_q4_0(static_cast<const BlockQ4_0*>(row), xi, cols);
           break;
         default:
           throw std::invalid_argument("matmul: tensor " + w.name + " has an unsupported type");

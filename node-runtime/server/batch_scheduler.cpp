@@ -106,7 +106,7 @@ void BatchScheduler::finish(Active& active, bool cancelled, const std::string& e
   if (active.counted) {
     active.counted = false;
     --running_;
-    kv_positions_ -= active.sequence->cache().capacity();
+    if (active.sequence) kv_positions_ -= active.sequence->cache().capacity();
   }
   const auto now = Clock::now();
   SequenceResult result;
@@ -144,6 +144,7 @@ void BatchScheduler::run() {
                static_cast<int>(active.size() + admitted.size()) < options_.max_batch) {
           admitted.push_back(std::move(queue_.front()));
           queue_.pop_front();
+          ++running_;  // under the lock, so that submit() never sees the slot free
         }
       }
     }
@@ -155,6 +156,7 @@ void BatchScheduler::run() {
       a->submitted = p->submitted;
       a->admitted = now;
       a->prompt_tokens = static_cast<int>(p->prompt_ids.size());
+      a->counted = !stopping;  // running_ was raised when it left the queue
       if (stopping || a->handle->cancelled()) {
         finish(*a, true, "");
         continue;
@@ -167,8 +169,6 @@ void BatchScheduler::run() {
         continue;
       }
       kv_positions_ += a->sequence->cache().capacity();
-      ++running_;
-      a->counted = true;
       active.push_back(std::move(a));
     }
     if (stopping) {

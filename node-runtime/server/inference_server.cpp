@@ -107,7 +107,8 @@ class InferenceServer::Exchange : public SequenceObserver {
         "ttft_s={:.4f} duration_s={:.4f} finish={} outcome={}",
         formatter_.id(), server_.options_.model_name, r.prompt_tokens, r.completion_tokens,
         r.queue_seconds, r.ttft_seconds, r.duration_seconds, finish, outcome);
-    --server_.in_flight_;
+    // A stream stays in flight until its connection closes, i.e. its last chunk is out.
+    if (!stream_) --server_.in_flight_;
   }
 
  private:
@@ -285,7 +286,8 @@ void InferenceServer::handle_completion(const http::Request& request,
               " tokens, but the prompt has " + std::to_string(prompt_ids.size()) + " tokens",
           "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded");
     }
-    if (r.options.max_tokens < 0) r.options.max_tokens = context;  // until the context is full
+    // -1 (chat's default) and anything beyond the context: until the context is full.
+    if (r.options.max_tokens < 0 || r.options.max_tokens > context) r.options.max_tokens = context;
 
     const std::string model = r.model.empty() ? options_.model_name : r.model;
     auto exchange = std::make_shared<Exchange>(
@@ -306,7 +308,10 @@ void InferenceServer::handle_completion(const http::Request& request,
     }
     if (r.stream) exchange->begin_stream();
     // A client that hangs up cancels its sequence; its KV cache is freed at the next step.
-    writer->onClose([handle] { handle->cancel(); });
+    writer->onClose([this, handle, stream = r.stream] {
+      handle->cancel();
+      if (stream) --in_flight_;
+    });
   } catch (const ApiError& e) {
     reply_error(writer, e.status(), e.body().dump(), {}, start);
   } catch (const std::invalid_argument& e) {

@@ -1,0 +1,45 @@
+"""The admission bound is exact: with --max-batch 1 --max-queue 1, while one request runs
+and one waits, a third gets 429; and /metrics counts a request being prefilled as running.
+The first request has a long prompt (402 tokens): its first step prefills 64 of them and
+lasts long enough for the next two requests to arrive while it runs.
+"""
+
+from runtime_server import RuntimeServer, check, check_error_shape, main, metric
+
+LONG_PROMPT = "y" * 400  # byte vocab: 400 tokens plus BOS and the leading space
+
+
+def test(env):
+    model = env.make_model("slow")
+    with RuntimeServer(env, ["--model", str(model), "--max-batch", "1",
+                             "--max-queue", "1"]) as server:
+        opened = []
+        try:
+            # A stream's headers come right after admission: its 200 means "accepted".
+            for name, prompt in [("running", LONG_PROMPT), ("queued", "Hello")]:
+                connection, response = server.open_stream(
+                    "/v1/completions", {"prompt": prompt, "max_tokens": 20, "temperature": 0})
+                opened.append(connection)
+                check(response.status == 200, f"the {name} request: {response.status}")
+
+            status, headers, body = server.post_json(
+                "/v1/completions", {"prompt": "Hello", "max_tokens": 20, "temperature": 0})
+            check(status == 429,
+                  f"a third request with --max-batch 1 --max-queue 1 got {status}, not 429: "
+                  f"the scheduler admitted beyond its bound")
+            check_error_shape(body, status, "429")
+            check(headers.get("retry-after"), f"429 without Retry-After: {headers}")
+
+            text = server.metrics()
+            occupied = (metric(text, "llmops_runtime_queue_depth")
+                        + metric(text, "llmops_runtime_running_sequences"))
+            check(occupied == 2,
+                  f"queue_depth + running_sequences = {occupied} with one request running "
+                  f"(prefilling) and one queued")
+        finally:
+            for connection in opened:
+                connection.close()
+
+
+if __name__ == "__main__":
+    main(test)
