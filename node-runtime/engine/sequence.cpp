@@ -76,7 +76,8 @@ Sequence::Sequence(const Tokenizer& tokenizer, std::vector<int32_t> prompt_ids,
   }
   if (max_tokens_ < 0) throw std::invalid_argument("max_tokens must be >= 0");
   // The last sampled token is never fed, so n_prompt + max_tokens - 1 positions suffice.
-  const int capacity = std::clamp(n_prompt + std::max(max_tokens_, 1) - 1, n_prompt, context);
+  const int64_t wanted = static_cast<int64_t>(n_prompt) + std::max(max_tokens_, 1) - 1;
+  const int capacity = static_cast<int>(std::clamp<int64_t>(wanted, n_prompt, context));
   cache_ = std::make_unique<KvCache>(config, capacity);
   if (max_tokens_ == 0) finished_ = true;
 }
