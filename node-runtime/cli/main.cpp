@@ -1,4 +1,7 @@
 // llmops-runtime: the CPU inference runtime's command line.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -40,6 +43,8 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  // Logs go to stderr: stdout carries the commands' output (generated text, ids, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("llmops-runtime"));
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   try {
