@@ -1,5 +1,8 @@
 #include "args.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -76,6 +79,16 @@ double Args::number(const std::string& flag, std::optional<double> fallback) con
     throw UsageError("--" + flag + " expects a number, got '" + *v + "'");
   }
   return d;
+}
+
+int compute_threads(const Args& args) {
+  const long long n = args.integer("threads", 0);
+  if (n < 0 || n > 1024) throw UsageError("--threads must be in 0..1024");
+  if (n > 0) return static_cast<int>(n);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
 }
 
 }  // namespace llmops::cli

@@ -33,4 +33,7 @@ class Args {
   std::set<std::string> switches_;
 };
 
+// --threads N: compute threads; 0 or absent = every CPU this process may run on.
+int compute_threads(const Args& args);
+
 }  // namespace llmops::cli

@@ -7,13 +7,14 @@
 #include "engine/generate.h"
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
+#include "engine/thread_pool.h"
 
 namespace llmops::cli {
 
 int run_generate(const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"model", "tokenizer", "prompt", "max-tokens", "temperature", "top-p", "top-k",
-                   "seed", "stop"},
+                   "seed", "stop", "threads"},
                   {"print-ids"});
   engine::GenerationOptions options;
   options.max_tokens = static_cast<int>(args.integer("max-tokens", 256));
@@ -33,7 +34,8 @@ int run_generate(const std::vector<std::string>& argv) {
   const engine::Model model = engine::load_model(args.str("model"));
   const engine::Tokenizer tokenizer =
       engine::load_tokenizer_for(model, args.opt("tokenizer").value_or(""));
-  engine::Transformer transformer(model);
+  engine::ThreadPool pool(compute_threads(args));
+  engine::Transformer transformer(model, &pool);
 
   engine::GenerationResult result;
   if (print_ids) {

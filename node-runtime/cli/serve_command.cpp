@@ -11,8 +11,10 @@
 
 #include "args.h"
 #include "commands.h"
+#include "engine/kernels.h"
 #include "engine/model.h"
 #include "engine/model_tokenizer.h"
+#include "engine/thread_pool.h"
 #include "engine/transformer.h"
 #include "llmops/common/http_server.h"
 #include "server/batch_scheduler.h"
@@ -78,7 +80,8 @@ int run_serve(const std::vector<std::string>& argv) {
   const engine::Model model = engine::load_model(path);
   const engine::Tokenizer tokenizer =
       engine::load_tokenizer_for(model, args.opt("tokenizer").value_or(""));
-  engine::Transformer transformer(model);
+  engine::ThreadPool pool(compute_threads(args));
+  engine::Transformer transformer(model, &pool);
   server::RuntimeMetrics metrics(server_options.model_name);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
   server_options.chat_format = server::detect_chat_format(model.chat_template);
@@ -101,11 +104,12 @@ int run_serve(const std::vector<std::string>& argv) {
   api.set_state(server::InferenceServer::State::Serving);
   spdlog::info(
       "serving model={} path={} format={} context={} vocab={} chat_format={} max_batch={} "
-      "address={}:{}",
+      "threads={} kernels={} address={}:{}",
       server_options.model_name, path,
       model.format == engine::ModelFormat::Gguf ? "gguf" : "llama2c", scheduler.context(),
       model.config.vocab_size, server::chat_format_name(server_options.chat_format),
-      scheduler_options.max_batch, host, http_server.port());
+      scheduler_options.max_batch, pool.size(),
+      engine::kernel_variant_name(engine::kernel_variant()), host, http_server.port());
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

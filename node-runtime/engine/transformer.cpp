@@ -50,7 +50,7 @@ void rope(float* v, int n_heads, int head_size, int rope_dim, const float* freqs
 
 }  // namespace
 
-Transformer::Transformer(const Model& model) : model_(model) {
+Transformer::Transformer(const Model& model, ThreadPool* pool) : model_(model), pool_(pool) {
   const ModelConfig& c = model.config;
   const int head_size = c.head_size();
   for (int i = 0; i < c.rope_dim; i += 2) {
@@ -135,9 +135,9 @@ std::span<const float> Transformer::forward_batch(std::span<const BatchToken> ba
     for (int64_t i = 0; i < n; ++i) {
       rmsnorm(xb_.data() + i * dim, x_.data() + i * dim, lw.attn_norm.f32(), dim, c.rms_eps);
     }
-    matmul(lw.wq, xb_.data(), n, q_.data());
-    matmul(lw.wk, xb_.data(), n, k_.data());
-    matmul(lw.wv, xb_.data(), n, v_.data());
+    matmul(lw.wq, xb_.data(), n, q_.data(), pool_);
+    matmul(lw.wk, xb_.data(), n, k_.data(), pool_);
+    matmul(lw.wv, xb_.data(), n, v_.data(), pool_);
     // Store every token's K/V first: a token attends to earlier tokens of its sequence
     // that sit in the same batch (chunked prefill).
     for (int64_t i = 0; i < n; ++i) {
@@ -152,19 +152,19 @@ std::span<const float> Transformer::forward_batch(std::span<const BatchToken> ba
     for (int64_t i = 0; i < n; ++i) {
       attention(batch[i], l, q_.data() + i * dim, xb_.data() + i * dim);
     }
-    matmul(lw.wo, xb_.data(), n, xb2_.data());
+    matmul(lw.wo, xb_.data(), n, xb2_.data(), pool_);
     for (int64_t i = 0; i < n * dim; ++i) x_[i] += xb2_[i];
 
     for (int64_t i = 0; i < n; ++i) {
       rmsnorm(xb_.data() + i * dim, x_.data() + i * dim, lw.ffn_norm.f32(), dim, c.rms_eps);
     }
-    matmul(lw.w_gate, xb_.data(), n, hb_.data());
-    matmul(lw.w_up, xb_.data(), n, hb2_.data());
+    matmul(lw.w_gate, xb_.data(), n, hb_.data(), pool_);
+    matmul(lw.w_up, xb_.data(), n, hb2_.data(), pool_);
     for (int64_t i = 0; i < n * hidden; ++i) {
       const float g = hb_[i];
       hb_[i] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[i];  // SiLU(gate) * up
     }
-    matmul(lw.w_down, hb_.data(), n, xb_.data());
+    matmul(lw.w_down, hb_.data(), n, xb_.data(), pool_);
     for (int64_t i = 0; i < n * dim; ++i) x_[i] += xb_[i];
   }
 
@@ -175,7 +175,7 @@ std::span<const float> Transformer::forward_batch(std::span<const BatchToken> ba
     rmsnorm(final_.data() + m * dim, x_.data() + i * dim, w.output_norm.f32(), dim, c.rms_eps);
     ++m;
   }
-  matmul(w.output, final_.data(), m, logits_.data());
+  matmul(w.output, final_.data(), m, logits_.data(), pool_);
   return {logits_.data(), static_cast<size_t>(m) * c.vocab_size};
 }
 

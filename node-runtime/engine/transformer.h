@@ -17,6 +17,8 @@
 
 namespace llmops::engine {
 
+class ThreadPool;
+
 struct BatchToken {
   KvCache* cache = nullptr;  // the sequence this token belongs to
   int32_t token = 0;
@@ -27,7 +29,8 @@ struct BatchToken {
 
 class Transformer {
  public:
-  explicit Transformer(const Model& model);
+  // `pool` (optional, not owned) runs the matrix products on several threads.
+  explicit Transformer(const Model& model, ThreadPool* pool = nullptr);
 
   // Feeds `token` at position `pos` of the sequence whose cache is `cache`. Returns the
   // vocab_size logits for the next token, valid until the next call.
@@ -46,6 +49,7 @@ class Transformer {
   void attention(const BatchToken& t, int layer, const float* q, float* out);
 
   const Model& model_;
+  ThreadPool* pool_;
   size_t capacity_ = 0;  // tokens the scratch buffers hold
   std::vector<float> x_, xb_, xb2_, hb_, hb2_, q_, k_, v_, att_, logits_, final_;
   std::vector<float> rope_freqs_;  // per rotated pair within a head

@@ -16,6 +16,8 @@
 #include "engine/model_tokenizer.h"
 #include "engine/model_writer.h"
 #include "engine/sampler.h"
+#include "engine/thread_pool.h"
+#include "kernel_variants.h"
 
 namespace llmops::engine {
 namespace {
@@ -79,53 +81,61 @@ std::vector<int32_t> greedy_ids(const Model& model, const Tokenizer& tokenizer,
   return ids;
 }
 
-TEST(Reference, Fp32GreedyIdsAndTextMatchLlama2c) {
+TEST(Reference, Fp32GreedyIdsAndTextMatchLlama2cWithEveryKernelVariant) {
   const Model model = load_model(kCheckpoint);
   const Tokenizer tokenizer = load_tokenizer_for(model, kTokenizer);
-  for (const auto& p : kPrompts) {
-    SCOPED_TRACE("prompt '" + p.text + "'");
-    const auto reference = read_ids(kModels + "/reference/ids_" + p.file_suffix + ".txt");
-    ASSERT_EQ(reference.size(), 129u);
-    GenerationResult result;
-    EXPECT_EQ(greedy_ids(model, tokenizer, p.text, &result), until_eos(reference));
+  for (KernelVariant v : supported_variants()) {
+    VariantScope scope(v);
+    for (const auto& p : kPrompts) {
+      SCOPED_TRACE("kernels " + std::string(kernel_variant_name(v)) + ", prompt '" + p.text + "'");
+      const auto reference = read_ids(kModels + "/reference/ids_" + p.file_suffix + ".txt");
+      ASSERT_EQ(reference.size(), 129u);
+      GenerationResult result;
+      EXPECT_EQ(greedy_ids(model, tokenizer, p.text, &result), until_eos(reference));
 
-    // The printed text: the prompt as tokenized, then the completion (up to EOS).
-    std::string expected = read_file(kModels + "/reference/greedy_" + p.file_suffix + ".txt");
-    if (auto eos = expected.find("\n</s>\n"); eos != std::string::npos) {
-      expected.resize(eos);
-      EXPECT_EQ(result.finish, FinishReason::Eos);
-    } else {
-      ASSERT_EQ(expected.back(), '\n');
-      expected.pop_back();
-      EXPECT_EQ(result.finish, FinishReason::ContextFull);
+      // The printed text: the prompt as tokenized, then the completion (up to EOS).
+      std::string expected = read_file(kModels + "/reference/greedy_" + p.file_suffix + ".txt");
+      if (auto eos = expected.find("\n</s>\n"); eos != std::string::npos) {
+        expected.resize(eos);
+        EXPECT_EQ(result.finish, FinishReason::Eos);
+      } else {
+        ASSERT_EQ(expected.back(), '\n');
+        expected.pop_back();
+        EXPECT_EQ(result.finish, FinishReason::ContextFull);
+      }
+      EXPECT_EQ(tokenizer.decode(result.prompt_ids) + result.text, expected);
     }
-    EXPECT_EQ(tokenizer.decode(result.prompt_ids) + result.text, expected);
   }
 }
 
-TEST(Reference, Fp32LogitsMatchLlama2cWithin1e4) {
+TEST(Reference, Fp32LogitsMatchLlama2cWithin1e4WithEveryKernelVariant) {
   const Model model = load_model(kCheckpoint);
-  std::istringstream in(read_file(kModels + "/reference/logits_The_robot_first8.txt"));
-  Transformer transformer(model);
-  KvCache cache(model.config, model.config.context_length);
-  std::string line;
-  int rows = 0;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    int pos = -1, token = -1;
-    ASSERT_EQ(std::sscanf(line.c_str(), "pos %d token %d:", &pos, &token), 2) << line;
-    std::istringstream values(line.substr(line.find(':') + 1));
-    std::vector<float> expected;
-    for (float v; values >> v;) expected.push_back(v);
-    ASSERT_EQ(expected.size(), 512u);
-    ASSERT_EQ(pos, rows);
-    const float* logits = transformer.forward(cache, token, pos);
-    for (int i = 0; i < 512; ++i) {
-      ASSERT_NEAR(logits[i], expected[i], 1e-4) << "pos " << pos << " logit " << i;
+  for (KernelVariant v : supported_variants()) {
+    SCOPED_TRACE("kernels " + std::string(kernel_variant_name(v)));
+    VariantScope scope(v);
+    ThreadPool pool(2);
+    std::istringstream in(read_file(kModels + "/reference/logits_The_robot_first8.txt"));
+    Transformer transformer(model, &pool);
+    KvCache cache(model.config, model.config.context_length);
+    std::string line;
+    int rows = 0;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      int pos = -1, token = -1;
+      ASSERT_EQ(std::sscanf(line.c_str(), "pos %d token %d:", &pos, &token), 2) << line;
+      std::istringstream values(line.substr(line.find(':') + 1));
+      std::vector<float> expected;
+      for (float value; values >> value;) expected.push_back(value);
+      ASSERT_EQ(expected.size(), 512u);
+      ASSERT_EQ(pos, rows);
+      const float* logits = transformer.forward(cache, token, pos);
+      for (int i = 0; i < 512; ++i) {
+        ASSERT_NEAR(logits[i], expected[i], 1e-4) << "pos " << pos << " logit " << i;
+      }
+      ++rows;
     }
-    ++rows;
+    EXPECT_EQ(rows, 8);
   }
-  EXPECT_EQ(rows, 8);
 }
 
 TEST(Reference, GgufF32ConversionGeneratesIdenticalIds) {
@@ -174,10 +184,15 @@ TEST(Reference, QuantizedTeacherForcedAgreement) {
     const std::string out =
         (dir / ("aidreams-" + std::string(type_name(c.type)) + ".gguf")).string();
     convert_llama2c_to_gguf({kCheckpoint, kTokenizer, out, c.type});
-    const double agreement = teacher_forced_agreement(load_model(out));
-    std::printf("teacher-forced top-1 agreement %s: %.4f\n", std::string(type_name(c.type)).c_str(),
-                agreement);
-    EXPECT_GE(agreement, c.minimum) << type_name(c.type);
+    const Model model = load_model(out);
+    for (KernelVariant v : supported_variants()) {
+      VariantScope scope(v);
+      const double agreement = teacher_forced_agreement(model);
+      std::printf("teacher-forced top-1 agreement %s, %s kernels: %.4f\n",
+                  std::string(type_name(c.type)).c_str(),
+                  std::string(kernel_variant_name(v)).c_str(), agreement);
+      EXPECT_GE(agreement, c.minimum) << type_name(c.type) << " " << kernel_variant_name(v);
+    }
   }
   std::filesystem::remove_all(dir);
 }
