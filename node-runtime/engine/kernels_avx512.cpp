@@ -2,8 +2,7 @@
 // products for Q8_0 / Q4_0 weights against 8-bit inputs, one 32-byte block per lane set.
 #include <immintrin.h>
 
-#include "kernels_variants.h"
-#include "quant.h"
+#include "kernels_x86.h"
 
 namespace llmops::engine::kernels {
 
@@ -48,74 +47,16 @@ float dot_f16(const uint16_t* w, const float* x, int64_t n) {
   return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 }
 
-inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // vpdpbusd multiplies unsigned by signed bytes: |w| against x carrying w's sign.
 inline __m256i dot_i8(__m256i w, __m256i x) {
   return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
-}
-
-float dot_q8_0(const BlockQ8_0* w, const BlockQ8x* x, int64_t blocks) {
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < blocks; ++b) {
-    const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[b].d) * x[b].d);
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8(wq, xq)), d, acc);
-  }
-  return hsum256(acc);
-}
-
-inline __m256i unpack_q4(const uint8_t* qs) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i mask = _mm_set1_epi8(0x0f);
-  const __m128i lo = _mm_and_si128(packed, mask);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
-}
-
-float dot_q4_0(const BlockQ4_0* w, const BlockQ8x* x, int64_t blocks) {
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < blocks; ++b) {
-    const __m256i wq = unpack_q4(w[b].qs);
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const __m256 d = _mm256_set1_ps(fp16_to_fp32(w[b].d) * x[b].d);
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8(wq, xq)), d, acc);
-  }
-  return hsum256(acc);
 }
 
 }  // namespace
 
 void rows_avx512(const TensorView& w, const float* x, const BlockQ8x* xq, int64_t n, float* y,
                  int64_t r0, int64_t r1) {
-  const int64_t cols = w.cols;
-  const int64_t blocks = cols / kQuantBlock;
-  for (int64_t r = r0; r < r1; ++r) {
-    const void* row = w.row(r);
-    for (int64_t i = 0; i < n; ++i) {
-      float& out = y[i * w.rows + r];
-      switch (w.type) {
-        case TensorType::F32:
-          out = dot_f32(static_cast<const float*>(row), x + i * cols, cols);
-          break;
-        case TensorType::F16:
-          out = dot_f16(static_cast<const uint16_t*>(row), x + i * cols, cols);
-          break;
-        case TensorType::Q8_0:
-          out = dot_q8_0(static_cast<const BlockQ8_0*>(row), xq + i * blocks, blocks);
-          break;
-        case TensorType::Q4_0:
-          out = dot_q4_0(static_cast<const BlockQ4_0*>(row), xq + i * blocks, blocks);
-          break;
-      }
-    }
-  }
+  rows<dot_f32, dot_f16, dot_i8>(w, x, xq, n, y, r0, r1);
 }
 
 }  // namespace llmops::engine::kernels
