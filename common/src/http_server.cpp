@@ -54,11 +54,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto self = this->shared_from_this();
     if constexpr (kTls) {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(30));
-      stream_.async_handshake(net::ssl::stream_base::server,
-                              [self](beast::error_code ec) {
-                                if (ec) return self->doClose();
-                                self->doRead();
-                              });
+      stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) return self->doClose();
+        self->doRead();
+      });
     } else {
       net::dispatch(stream_.get_executor(), [self] { self->doRead(); });
     }
@@ -203,10 +202,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (drained > kMaxDrainBytes) return doClose();
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
     auto self = this->shared_from_this();
-    stream_.async_read_some(net::buffer(drain_), [self, drained](beast::error_code ec, std::size_t n) {
-      if (ec) return self->doClose();
-      self->drainThenClose(drained + n);
-    });
+    stream_.async_read_some(net::buffer(drain_),
+                            [self, drained](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->doClose();
+                              self->drainThenClose(drained + n);
+                            });
   }
 
   void writeNextChunk() {
@@ -303,10 +303,8 @@ class SessionWriter : public ResponseWriter {
  private:
   template <class F>
   void post(F&& f) {
-    net::post(session_->executor(),
-              [session = session_, id = requestId_, f = std::forward<F>(f)]() mutable {
-                f(*session, id);
-              });
+    net::post(session_->executor(), [session = session_, id = requestId_,
+                                     f = std::forward<F>(f)]() mutable { f(*session, id); });
   }
   std::shared_ptr<Session<Stream>> session_;
   uint64_t requestId_;
@@ -361,7 +359,9 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::start() {
   auto& impl = *impl_;
@@ -392,7 +392,9 @@ void HttpServer::start() {
   }
 }
 
-uint16_t HttpServer::port() const { return impl_->boundPort; }
+uint16_t HttpServer::port() const {
+  return impl_->boundPort;
+}
 
 void HttpServer::stop() {
   auto& impl = *impl_;
