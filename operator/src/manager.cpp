@@ -1,0 +1,189 @@
+#include "llmops/kube/manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include "llmops/common/http_server.h"
+#include "llmops/kube/curl_transport.h"
+
+namespace llmops::kube {
+
+std::pair<std::string, uint16_t> parse_host_port(const std::string& text, const std::string& flag) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    throw std::invalid_argument(flag + " wants HOST:PORT, got " + text);
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) throw std::invalid_argument(flag + ": bad port in " + text);
+  return {host, static_cast<uint16_t>(port)};
+}
+
+Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
+  ClientOptions client_options;
+  client_options.observer = metrics_.request_observer();
+  client_options.field_manager = options_.component;
+  client_ =
+      std::make_shared<KubeClient>(std::make_shared<CurlTransport>(options_.rest), client_options);
+  if (options_.leader_elect) {
+    LeaderElectionConfig config = options_.leader_election;
+    config.on_started_leading = [this] {
+      std::lock_guard lock(mutex_);
+      leading_ = true;
+      metrics_.set_leader(true);
+      changed_.notify_all();
+    };
+    config.on_stopped_leading = [this] { metrics_.set_leader(false); };
+    elector_ = std::make_unique<LeaderElector>(client_, std::move(config));
+  }
+  std::string instance = elector_ ? elector_->config().identity : default_identity();
+  events_ = std::make_unique<EventRecorder>(client_, options_.component, instance);
+}
+
+Manager::~Manager() {
+  stop();
+}
+
+Informer& Manager::informer_for(const GroupVersionResource& gvr) {
+  std::lock_guard lock(mutex_);
+  auto& slot = informers_[gvr.describe()];
+  if (!slot) {
+    ReflectorOptions reflector;
+    reflector.on_watch_restart = metrics_.watch_restart_observer(gvr.describe());
+    slot = std::make_unique<Informer>(client_, gvr, gvr.namespaced ? options_.watch_namespace : "",
+                                      reflector);
+  }
+  return *slot;
+}
+
+Controller& Manager::add_controller(ControllerOptions options, Reconciler reconciler) {
+  options.metrics = &metrics_;
+  std::lock_guard lock(mutex_);
+  controllers_.push_back(std::make_unique<Controller>(std::move(options), std::move(reconciler)));
+  return *controllers_.back();
+}
+
+bool Manager::caches_synced() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, informer] : informers_) {
+    if (!informer->has_synced()) return false;
+  }
+  return true;
+}
+
+bool Manager::is_leader() const {
+  std::lock_guard lock(mutex_);
+  return leading_;
+}
+
+void Manager::serve(const std::string& what, const std::string& address) {
+  if (address == "0" || address.empty()) return;
+  auto [host, port] = parse_host_port(address, "--" + what + "-addr");
+  http::ServerOptions server_options;
+  server_options.address = host;
+  server_options.port = port;
+  server_options.threads = 1;
+  bool metrics = what == "metrics" || address == options_.health_addr;
+  bool health = what == "health" || address == options_.metrics_addr;
+  auto server = std::make_unique<http::HttpServer>(
+      server_options, [this, metrics, health](const http::Request& request,
+                                              std::shared_ptr<http::ResponseWriter> writer) {
+        std::string path = request.target.substr(0, request.target.find('?'));
+        http::Response response;
+        response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+        if (metrics && path == "/metrics") {
+          response.headers[0].second = "text/plain; version=0.0.4; charset=utf-8";
+          response.body = metrics_.render();
+        } else if (health && path == "/healthz") {
+          response.body = "ok\n";
+        } else if (health && path == "/readyz") {
+          bool synced = caches_synced();
+          response.status = synced ? 200 : 503;
+          response.body = synced ? "ok\n" : "caches not synced\n";
+        } else {
+          response.status = 404;
+          response.body = "not found\n";
+        }
+        writer->send(std::move(response));
+      });
+  server->start();
+  spdlog::info("event=serving what={} address={}:{}", what, host, server->port());
+  servers_.push_back(std::move(server));
+}
+
+void Manager::start_servers() {
+  serve("metrics", options_.metrics_addr);
+  if (options_.health_addr != options_.metrics_addr) serve("health", options_.health_addr);
+}
+
+int Manager::run() {
+  spdlog::info("event=starting component={} server={} context={} namespace={} leader_elect={}",
+               options_.component, options_.rest.server, options_.rest.context_name,
+               options_.watch_namespace.empty() ? "*" : options_.watch_namespace,
+               options_.leader_elect);
+  start_servers();
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [name, informer] : informers_) informer->start();
+  }
+  std::thread election;
+  if (elector_) {
+    election = std::thread([this] {
+      if (!elector_->run()) {
+        std::lock_guard lock(mutex_);
+        lost_ = true;
+        stopping_ = true;
+        changed_.notify_all();
+      }
+    });
+  } else {
+    std::lock_guard lock(mutex_);
+    leading_ = true;
+  }
+  bool controllers_started = false;
+  {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (leading_ && !controllers_started) {
+        lock.unlock();
+        bool synced = caches_synced();
+        lock.lock();
+        if (synced) {
+          spdlog::info("event=caches_synced informers={}", informers_.size());
+          for (auto& controller : controllers_) controller->start();
+          controllers_started = true;
+          continue;
+        }
+        changed_.wait_for(lock, std::chrono::milliseconds(50));
+        continue;
+      }
+      changed_.wait(lock);
+    }
+  }
+  spdlog::info("event=stopping lost_leadership={}", lost_);
+  for (auto& controller : controllers_) controller->stop();  // finish current items
+  if (elector_) {
+    elector_->stop();  // releases the lease, now that no worker acts as leader
+    if (election.joinable()) election.join();
+  }
+  for (auto& [name, informer] : informers_) informer->stop();
+  for (auto& server : servers_) server->stop();
+  spdlog::info("event=stopped");
+  return lost_ ? 1 : 0;
+}
+
+void Manager::stop() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
+  changed_.notify_all();
+}
+
+}  // namespace llmops::kube

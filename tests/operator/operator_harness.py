@@ -1,0 +1,298 @@
+"""Processes for the operator integration tests: llmops-devcluster on a fresh data dir,
+operators as child processes with their logs in files, kubectl, a TCP proxy that can cut
+or refuse connections, and polling helpers. Standard library only."""
+
+import base64
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+DEVCLUSTER_BIN = os.environ["DEVCLUSTER_BIN"]
+OPERATOR_BIN = os.environ["OPERATOR_BIN"]
+TEST_OPERATOR_BIN = os.environ["TEST_OPERATOR_BIN"]
+CRDS_DIR = os.environ["CRDS_DIR"]
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_for(what, condition, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failure(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Workspace:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="operator-it-")
+        self.processes = []
+        os.environ["HOME"] = os.path.join(self.dir, "home")  # kubectl's cache
+        os.makedirs(os.environ["HOME"], exist_ok=True)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def cleanup(self, ok):
+        for process in self.processes:
+            process.kill()
+        if not ok:
+            for name in sorted(os.listdir(self.dir)):
+                if name.endswith(".log"):
+                    print(f"--- {name} (last 40 lines)")
+                    with open(self.path(name), errors="replace") as log:
+                        print("".join(log.readlines()[-40:]))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Process:
+    def __init__(self, workspace, name, argv):
+        self.name = name
+        self.argv = argv
+        self.log_path = workspace.path(name + ".log")
+        self.log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        workspace.processes.append(self)
+
+    def text(self):
+        with open(self.log_path, errors="replace") as log:
+            return log.read()
+
+    def lines(self, pattern):
+        return [line for line in self.text().splitlines() if re.search(pattern, line)]
+
+    def wait_log(self, pattern, timeout=20.0):
+        return wait_for(f"{self.name} to log /{pattern}/", lambda: self.lines(pattern), timeout)
+
+    def signal(self, sig):
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+
+    def wait_exit(self, timeout=20.0):
+        return self.popen.wait(timeout)
+
+    def kill(self):
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+class Devcluster:
+    def __init__(self, workspace, name="devcluster", extra=()):
+        self.workspace = workspace
+        self.name = name
+        self.data = workspace.path(name + "-data")
+        self.extra = list(extra)
+        self.process = None
+        self.start()
+
+    def start(self):
+        port_file = os.path.join(self.data, "port")
+        old = os.stat(port_file).st_ino if os.path.exists(port_file) else None
+        self.process = Process(self.workspace, self.name,
+                               [DEVCLUSTER_BIN, "--listen", "127.0.0.1:0", "--data-dir", self.data]
+                               + self.extra)
+
+        def ready():
+            if self.process.popen.poll() is not None:
+                raise Failure(f"{self.name} exited: {self.process.text()[-2000:]}")
+            return os.path.exists(port_file) and os.stat(port_file).st_ino != old
+        wait_for(f"{self.name} to listen", ready)
+        with open(port_file) as f:
+            self.port = int(f.read().strip())
+
+    def stop(self):
+        self.process.signal(signal.SIGTERM)
+        self.process.wait_exit()
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.data, "kubeconfig")
+
+    def kubectl(self, *args, check=True, input=None):
+        result = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, *args],
+                                capture_output=True, text=True, input=input, timeout=60)
+        if check and result.returncode != 0:
+            raise Failure(f"kubectl {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def get_json(self, *args):
+        result = self.kubectl("get", *args, "-o", "json", check=False)
+        if result.returncode != 0:
+            return None
+        return json.loads(result.stdout)
+
+    def install_crds(self):
+        self.kubectl("apply", "-f", CRDS_DIR)
+        self.kubectl("wait", "--for=condition=Established",
+                     "crd/llmdeployments.llmops.dev", "--timeout=20s")
+
+    def access_log(self):
+        with open(os.path.join(self.data, "access.log")) as log:
+            return [json.loads(line) for line in log if line.strip()]
+
+    def kubeconfig_via(self, port, path):
+        """A copy of the kubeconfig pointing at 127.0.0.1:port (a proxy)."""
+        with open(self.kubeconfig) as f:
+            text = f.read()
+        text = re.sub(r"server: https://127\.0\.0\.1:\d+", f"server: https://127.0.0.1:{port}", text)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def kubeconfig_with_ca(self, ca_pem, path):
+        with open(self.kubeconfig) as f:
+            text = f.read()
+        encoded = base64.b64encode(ca_pem).decode()
+        text = re.sub(r"certificate-authority-data: \S+", f"certificate-authority-data: {encoded}", text)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+def llmd(name, replicas=1, labels=None):
+    return json.dumps({
+        "apiVersion": "llmops.dev/v1alpha1", "kind": "LLMDeployment",
+        "metadata": {"name": name, "namespace": "default", "labels": labels or {}},
+        "spec": {"replicas": replicas,
+                 "model": {"name": name, "uri": "file:///models/" + name + ".gguf"},
+                 "runtime": {"image": "registry.example/llmops-runtime:0.1.0"}}})
+
+
+def start_operator(workspace, name, kubeconfig, *extra, binary=None):
+    argv = [binary or TEST_OPERATOR_BIN, "--kubeconfig", kubeconfig,
+            "--metrics-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0", *extra]
+    return Process(workspace, name, argv)
+
+
+def served_port(process):
+    line = process.wait_log(r"event=serving what=metrics")[0]
+    return int(re.search(r"address=[\d.]+:(\d+)", line).group(1))
+
+
+def http_get(port, path):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def observed_generation(cluster, name):
+    obj = cluster.get_json("llmd", name)
+    if obj is None:
+        return None
+    return obj.get("status", {}).get("observedGeneration"), obj["metadata"]["generation"]
+
+
+def converged(cluster, name):
+    state = observed_generation(cluster, name)
+    return state is not None and state[0] == state[1]
+
+
+class Proxy:
+    """Forwards 127.0.0.1:<port> to a target port. cut() resets every open connection;
+    refuse(True) closes new connections at once (the API server looks down)."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.connections = []
+        self.refusing = False
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                refusing = self.refusing
+                self.accepted += 1
+            if refusing:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, a, b):
+        sockets = [a, b]
+        try:
+            while True:
+                readable, _, _ = select.select(sockets, [], [], 1.0)
+                for s in readable:
+                    data = s.recv(65536)
+                    if not data:
+                        raise OSError("closed")
+                    (b if s is a else a).sendall(data)
+        except (OSError, ValueError):
+            pass
+        finally:
+            for s in sockets:
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self):
+        with self.lock:
+            connections, self.connections = self.connections, []
+        for client, upstream in connections:
+            for s in (client, upstream):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def refuse(self, value):
+        with self.lock:
+            self.refusing = value
+
+
+def run(cases):
+    """Runs the case named by argv[1] (all when none) and exits non-zero on failure."""
+    import sys
+    names = sys.argv[1:] or list(cases)
+    failed = False
+    for name in names:
+        workspace = Workspace()
+        ok = False
+        started = time.monotonic()
+        try:
+            cases[name](workspace)
+            ok = True
+            print(f"PASS {name} ({time.monotonic() - started:.1f}s)")
+        except Exception as error:  # report every failure with the logs
+            failed = True
+            print(f"FAIL {name}: {error!r}")
+        finally:
+            workspace.cleanup(ok)
+    sys.exit(1 if failed else 0)
