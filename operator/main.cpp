@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <string>
 
 #include "llmops/kube/operator_cli.h"
 
@@ -17,6 +18,13 @@ const llmops::kube::GroupVersionResource kLlmDeployments{"llmops.dev", "v1alpha1
 int main(int argc, char** argv) {
   using namespace llmops::kube;
   block_termination_signals();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << operator_usage("llmops-operator");
+      return 0;
+    }
+  }
   OperatorFlags flags;
   try {
     flags = parse_operator_flags(argc, argv);
