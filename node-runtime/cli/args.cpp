@@ -1,7 +1,5 @@
 #include "args.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -81,14 +79,32 @@ double Args::number(const std::string& flag, std::optional<double> fallback) con
   return d;
 }
 
-int compute_threads(const Args& args) {
+int requested_threads(const Args& args) {
   const long long n = args.integer("threads", 0);
   if (n < 0 || n > 1024) throw UsageError("--threads must be in 0..1024");
-  if (n > 0) return static_cast<int>(n);
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return 1;
+  return static_cast<int>(n);
+}
+
+topology::NumaPolicy numa_policy(const Args& args) {
+  try {
+    return topology::parse_numa_policy(args.opt("numa").value_or("bind"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--numa: ") + e.what());
+  }
+}
+
+topology::RuntimePlacement placement_for(const Args& args) {
+  const int threads = requested_threads(args);
+  const topology::NumaPolicy policy = numa_policy(args);
+  try {
+    return topology::plan_this_process(threads, policy);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--threads: ") + e.what());
+  }
+}
+
+int compute_threads(const Args& args) {
+  return placement_for(args).plan.threads();
 }
 
 }  // namespace llmops::cli

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "topology/runtime_placement.h"
+
 namespace llmops::cli {
 
 class UsageError : public std::runtime_error {
@@ -33,7 +35,14 @@ class Args {
   std::set<std::string> switches_;
 };
 
-// --threads N: compute threads; 0 or absent = every CPU this process may run on.
+// --threads N: compute threads; 0 or absent = one per physical core this process may use.
+int requested_threads(const Args& args);
+// --numa bind|interleave|none; absent = bind (weights copied next to the threads' cores).
+topology::NumaPolicy numa_policy(const Args& args);
+// This machine's placement for --threads and --numa; UsageError when it cannot be met
+// (e.g. more threads than physical cores).
+topology::RuntimePlacement placement_for(const Args& args);
+// The compute threads --threads resolves to (0 = the plan's physical cores).
 int compute_threads(const Args& args);
 
 }  // namespace llmops::cli

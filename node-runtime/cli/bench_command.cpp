@@ -23,8 +23,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int run_bench(const std::vector<std::string>& argv) {
-  const Args args(argv, {"model", "prompt-tokens", "gen-tokens", "batch", "threads"}, {});
-  const engine::Model model = engine::load_model(args.str("model"));
+  const Args args(argv, {"model", "prompt-tokens", "gen-tokens", "batch", "threads", "numa"}, {});
+  topology::RuntimePlacement placement = placement_for(args);
+  engine::Model model = engine::load_model(args.str("model"));
   const auto& config = model.config;
   const int prompt_tokens = static_cast<int>(args.integer("prompt-tokens", 128));
   const int gen_tokens = static_cast<int>(args.integer("gen-tokens", 64));
@@ -37,7 +38,8 @@ int run_bench(const std::vector<std::string>& argv) {
                      std::to_string(prompt_tokens + gen_tokens) +
                      ") exceed the model's context of " + std::to_string(config.context_length));
   }
-  engine::ThreadPool pool(compute_threads(args));
+  engine::ThreadPool pool(placement.plan.threads());
+  topology::apply_placement(placement, pool, model);
   engine::Transformer transformer(model, &pool);
   std::mt19937 rng(1);
   std::uniform_int_distribution<int32_t> token(3, config.vocab_size - 1);
@@ -85,8 +87,7 @@ int run_bench(const std::vector<std::string>& argv) {
       {"batch", batch},
       {"threads", pool.size()},
       {"kernels", std::string(engine::kernel_variant_name(engine::kernel_variant()))},
-      // Threads are not pinned and memory is not bound yet (hwloc placement to come).
-      {"placement", {{"numa", "none"}, {"pinned", false}}},
+      {"placement", topology::to_json(placement)},
       {"prefill_seconds", prefill_seconds},
       {"prefill_tokens_per_second", prompt_tokens / prefill_seconds},
       {"decode_seconds", decode_seconds},

@@ -12,5 +12,6 @@ int run_convert(const std::vector<std::string>& args);
 int run_make_model(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_topology(const std::vector<std::string>& args);
 
 }  // namespace llmops::cli

@@ -14,7 +14,7 @@ namespace llmops::cli {
 int run_generate(const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"model", "tokenizer", "prompt", "max-tokens", "temperature", "top-p", "top-k",
-                   "seed", "stop", "threads"},
+                   "seed", "stop", "threads", "numa"},
                   {"print-ids"});
   engine::GenerationOptions options;
   options.max_tokens = static_cast<int>(args.integer("max-tokens", 256));
@@ -31,10 +31,12 @@ int run_generate(const std::vector<std::string>& argv) {
   const std::string prompt = args.str("prompt");
   const bool print_ids = args.has("print-ids");
 
-  const engine::Model model = engine::load_model(args.str("model"));
+  topology::RuntimePlacement placement = placement_for(args);
+  engine::Model model = engine::load_model(args.str("model"));
   const engine::Tokenizer tokenizer =
       engine::load_tokenizer_for(model, args.opt("tokenizer").value_or(""));
-  engine::ThreadPool pool(compute_threads(args));
+  engine::ThreadPool pool(placement.plan.threads());
+  topology::apply_placement(placement, pool, model);
   engine::Transformer transformer(model, &pool);
 
   engine::GenerationResult result;
@@ -49,10 +51,17 @@ int run_generate(const std::vector<std::string>& argv) {
     }
     std::cout << line << "\n";
   } else {
-    // Like llama2.c's run: the prompt as tokenized, then the completion as it comes.
-    std::cout << tokenizer.decode(tokenizer.encode(prompt, true)) << std::flush;
-    result = engine::generate(transformer, tokenizer, prompt, options,
-                              [](std::string_view text) { std::cout << text << std::flush; });
+    // Like llama2.c's run: the prompt as tokenized, then the completion as it comes. The
+    // prompt is printed with the first text, so that a refused prompt prints nothing.
+    const std::string echo = tokenizer.decode(tokenizer.encode(prompt, true));
+    bool echoed = false;
+    auto print = [&](std::string_view text) {
+      if (!echoed) std::cout << echo;
+      echoed = true;
+      std::cout << text << std::flush;
+    };
+    result = engine::generate(transformer, tokenizer, prompt, options, print);
+    print("");
     std::cout << "\n";
   }
   const double decode_tps =

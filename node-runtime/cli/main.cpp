@@ -22,23 +22,31 @@ commands:
               [--host H (127.0.0.1)] [--port P (8080; 0 = any free port)]
               [--max-batch N (16)] [--max-queue N (64)] [--context N (model's)]
               [--api-key KEY (or env LLMOPS_API_KEY)] [--lame-duck-seconds S (5)]
-              [--drain-seconds S (30)] [--inject-error-rate R (0)] [--threads N]
+              [--drain-seconds S (30)] [--inject-error-rate R (0)] [PLACEMENT]
 environment: LLMOPS_KERNELS=scalar|avx2|avx512 forces a kernel variant (default: the
 best this CPU runs)
   generate    generate text from a prompt
               --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N (256)]
               [--temperature T (0.8; 0 = greedy)] [--top-p P (1.0)] [--top-k K (0 = off)]
-              [--seed S (random, printed)] [--stop TEXT] [--print-ids]
-              [--threads N (0 = every CPU allowed)]
+              [--seed S (random, printed)] [--stop TEXT] [--print-ids] [PLACEMENT]
   bench       measure prefill and decode speed; prints one JSON object
               --model PATH [--prompt-tokens N (128)] [--gen-tokens N (64)] [--batch B (1)]
-              [--threads T]
+              [PLACEMENT]
+  topology    print this machine's topology (hwloc) and the placement plan as JSON
+              [PLACEMENT]
   convert     convert a llama2.c checkpoint to GGUF
               --in PATH --tokenizer PATH --out X.gguf --type f32|f16|q8_0|q4_0
   make-model  write a Llama GGUF with random weights
               --dim D --hidden H --layers L --heads N [--kv-heads K (N)] --context C
               [--vocab-from tokenizer.bin] [--type f32 (default)|f16|q8_0|q4_0]
               --out X.gguf [--seed S (1)]
+
+PLACEMENT (serve, generate, bench, topology):
+  --threads N   compute threads, each pinned to its own physical core, filling a NUMA
+                node's cores before the next (0 = one per physical core allowed; default)
+  --numa bind|interleave|none
+                bind (default): copy the weights into memory on the threads' NUMA node;
+                interleave: over the allowed nodes; none: leave them in the file mapping
 )";
 
 }  // namespace
@@ -59,6 +67,7 @@ int main(int argc, char** argv) {
     if (command == "make-model") return llmops::cli::run_make_model(rest);
     if (command == "serve") return llmops::cli::run_serve(rest);
     if (command == "bench") return llmops::cli::run_bench(rest);
+    if (command == "topology") return llmops::cli::run_topology(rest);
     std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const llmops::cli::UsageError& e) {

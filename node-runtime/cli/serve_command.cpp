@@ -40,7 +40,7 @@ int run_serve(const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"model", "tokenizer", "model-name", "model-sha256", "model-cache",
                    "model-ca-file", "host", "port", "max-batch", "max-queue", "context", "api-key",
-                   "lame-duck-seconds", "drain-seconds", "inject-error-rate"},
+                   "lame-duck-seconds", "drain-seconds", "inject-error-rate", "threads", "numa"},
                   {});
   const std::string location = args.str("model");
   const std::string host = args.opt("host").value_or("127.0.0.1");
@@ -76,14 +76,20 @@ int run_serve(const std::vector<std::string>& argv) {
   source.sha256 = args.opt("model-sha256").value_or("");
   source.cache_dir = args.opt("model-cache").value_or("");
   source.ca_file = args.opt("model-ca-file").value_or("");
+  topology::RuntimePlacement placement = placement_for(args);
   const std::string path = server::resolve_model(source);
-  const engine::Model model = engine::load_model(path);
+  engine::Model model = engine::load_model(path);
   const engine::Tokenizer tokenizer =
       engine::load_tokenizer_for(model, args.opt("tokenizer").value_or(""));
-  engine::ThreadPool pool(compute_threads(args));
+  engine::ThreadPool pool(placement.plan.threads());
+  // Pins this thread too: the scheduler's engine thread, started next, inherits its PU
+  // (it runs chunk 0 of every parallel_for); then this thread moves off the compute PUs
+  // so that the HTTP threads it starts stay off them when there is room.
+  topology::apply_placement(placement, pool, model);
   engine::Transformer transformer(model, &pool);
   server::RuntimeMetrics metrics(server_options.model_name);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
+  topology::move_off_compute_pus(placement);
   server_options.chat_format = server::detect_chat_format(model.chat_template);
   server::InferenceServer api(model, tokenizer, scheduler, metrics, server_options);
 

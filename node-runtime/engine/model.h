@@ -61,6 +61,9 @@ struct Model {
   // Keeps the mapping alive, and any tensors the loader had to convert (e.g. F16 norms).
   std::shared_ptr<const MappedFile> file;
   std::vector<std::vector<float>> owned;
+  // NUMA-bound copy of the weights the views point into after `--numa bind|interleave`
+  // (topology/binding.h); shared so that copies of the Model stay valid. Null otherwise.
+  std::shared_ptr<void> weights_memory;
 };
 
 // Loads a model, detecting the format from the file's first bytes ("GGUF" magic, else a

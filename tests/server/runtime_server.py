@@ -50,13 +50,14 @@ class TestEnv:
         return ["--model", str(self.shared / TEST_MODEL),
                 "--tokenizer", str(self.shared / TEST_TOKENIZER)]
 
-    # make-model shapes (byte vocab, context 512): "small" decodes ~2000 tokens/s on one
-    # core, "slow" ~50 tokens/s, so that a 300-token stream lasts seconds.
+    # make-model shapes (byte vocab, context 512): "small" decodes thousands of tokens/s;
+    # "long" (~130M parameters, Q8_0) is slow enough that a few hundred tokens last
+    # seconds even with the SIMD kernels, for tests that need a stream still running.
     MODEL_SHAPES = {
         "small": ["--dim", "128", "--hidden", "384", "--layers", "4", "--heads", "4",
                   "--kv-heads", "2"],
-        "slow": ["--dim", "384", "--hidden", "1152", "--layers", "6", "--heads", "6",
-                 "--kv-heads", "2"],
+        "long": ["--dim", "768", "--hidden", "2048", "--layers", "12", "--heads", "12",
+                  "--kv-heads", "4", "--type", "q8_0"],
     }
 
     def make_model(self, shape="small"):

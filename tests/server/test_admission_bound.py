@@ -10,7 +10,7 @@ LONG_PROMPT = "y" * 400  # byte vocab: 400 tokens plus BOS and the leading space
 
 
 def test(env):
-    model = env.make_model("slow")
+    model = env.make_model("long")
     with RuntimeServer(env, ["--model", str(model), "--max-batch", "1",
                              "--max-queue", "1"]) as server:
         opened = []

@@ -9,7 +9,7 @@ MAX_TOKENS = 400
 
 
 def test(env):
-    model = env.make_model("slow")
+    model = env.make_model("long")
     with RuntimeServer(env, ["--model", str(model)]) as server:
         connection, response = server.open_stream(
             "/v1/completions",

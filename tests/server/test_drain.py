@@ -13,13 +13,14 @@ from runtime_server import (RuntimeServer, check, check_error_shape, main, sse_e
 
 LAME_DUCK = 2
 DRAIN = 60  # a bound, not a wait: generous so that a loaded machine still finishes
-MAX_TOKENS = 300
+MAX_TOKENS = 480  # the context is 512
 SHORT = {"prompt": "Hello", "max_tokens": 4, "temperature": 0}
 
 
 def test(env):
-    model = env.make_model("slow")
-    server = RuntimeServer(env, ["--model", str(model), "--lame-duck-seconds", str(LAME_DUCK),
+    model = env.make_model("long")
+    server = RuntimeServer(env, ["--model", str(model), "--threads", "1",
+                                 "--lame-duck-seconds", str(LAME_DUCK),
                                  "--drain-seconds", str(DRAIN)])
     with server:
         stream = {"events": [], "done": False, "error": None, "ended_at": None}

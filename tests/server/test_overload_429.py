@@ -9,11 +9,11 @@ import threading
 from runtime_server import RuntimeServer, check, check_error_shape, main
 
 REQUESTS = 6
-MAX_TOKENS = 200  # ~4 s each on the "slow" model: the queue stays full while all arrive
+MAX_TOKENS = 200  # seconds each on the "long" model: the queue stays full while all arrive
 
 
 def test(env):
-    model = env.make_model("slow")
+    model = env.make_model("long")
     with RuntimeServer(env, ["--model", str(model), "--max-batch", "1",
                              "--max-queue", "1"]) as server:
         results, errors = [], []
