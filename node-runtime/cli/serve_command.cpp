@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "args.h"
@@ -88,6 +90,12 @@ int run_serve(const std::vector<std::string>& argv) {
   topology::apply_placement(placement, pool, model);
   engine::Transformer transformer(model, &pool);
   server::RuntimeMetrics metrics(server_options.model_name);
+  std::map<int, std::set<int>> cores_by_node;
+  for (const auto& t : placement.plan.placements) cores_by_node[t.numa_node].insert(t.core);
+  std::map<int, int> core_counts;
+  for (const auto& [node, cores] : cores_by_node)
+    core_counts[node] = static_cast<int>(cores.size());
+  metrics.set_placement(placement.plan.threads(), core_counts, placement.memory.bytes_by_node);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
   topology::move_off_compute_pus(placement);
   server_options.chat_format = server::detect_chat_format(model.chat_template);

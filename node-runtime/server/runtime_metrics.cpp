@@ -150,6 +150,31 @@ void RuntimeMetrics::on_step(int sequences, int tokens, int sampled) {
   batch_tokens_.Increment(tokens);
 }
 
+void RuntimeMetrics::set_placement(int threads, const std::map<int, int>& cores_by_node,
+                                   const std::map<int, size_t>& bound_bytes_by_node) {
+  prometheus::BuildGauge()
+      .Name("llmops_runtime_placement_threads")
+      .Help("Compute threads, each pinned to one core")
+      .Register(*registry_)
+      .Add({{"model", model_}})
+      .Set(threads);
+  auto& cores = prometheus::BuildGauge()
+                    .Name("llmops_runtime_placement_cores")
+                    .Help("Cores running compute threads, by NUMA node")
+                    .Register(*registry_);
+  for (const auto& [node, count] : cores_by_node) {
+    cores.Add({{"model", model_}, {"numa_node", std::to_string(node)}}).Set(count);
+  }
+  auto& bound = prometheus::BuildGauge()
+                    .Name("llmops_runtime_placement_bound_bytes")
+                    .Help("Weight bytes in memory bound to each NUMA node")
+                    .Register(*registry_);
+  for (const auto& [node, bytes] : bound_bytes_by_node) {
+    bound.Add({{"model", model_}, {"numa_node", std::to_string(node)}})
+        .Set(static_cast<double>(bytes));
+  }
+}
+
 void RuntimeMetrics::on_first_token(double ttft_seconds) {
   ttft_.Observe(ttft_seconds);
 }

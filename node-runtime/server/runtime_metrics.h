@@ -8,7 +8,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +27,11 @@ class RuntimeMetrics : public SchedulerListener {
   void on_step(int sequences, int tokens, int sampled) override;
   void on_first_token(double ttft_seconds) override;
   void on_inter_token(double seconds) override;
+
+  // Where the compute runs (set once at start): compute threads, the cores they use by
+  // NUMA node, and the weight bytes bound to each node (empty when not bound).
+  void set_placement(int threads, const std::map<int, int>& cores_by_node,
+                     const std::map<int, size_t>& bound_bytes_by_node);
 
   // The exposition text; `stats` fills the gauges read at scrape time.
   std::string text(const SchedulerStats& stats, bool ready);

@@ -71,6 +71,15 @@ def test(env):
             check_type(text, name, "gauge")
             check(metric(text, name, model=MODEL) == 0, f"{name} is not 0 when idle")
 
+        # The placement (default --numa bind): threads, cores by node, bound weight bytes.
+        for name in ("llmops_runtime_placement_threads", "llmops_runtime_placement_cores",
+                     "llmops_runtime_placement_bound_bytes"):
+            check_type(text, name, "gauge")
+            check(metric(text, name, model=MODEL) > 0, f"{name} is not > 0")
+        check(metric(text, "llmops_runtime_placement_cores", model=MODEL) ==
+              metric(text, "llmops_runtime_placement_threads", model=MODEL),
+              "one compute thread per core expected")
+
         check_type(text, "process_cpu_seconds_total", "counter")
         check(metric(text, "process_cpu_seconds_total") > 0, "process_cpu_seconds_total is 0")
         check_type(text, "process_resident_memory_bytes", "gauge")
