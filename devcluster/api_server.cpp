@@ -150,11 +150,27 @@ int ApiServer::dispatch(const http::Request& request, const RequestInfo& info,
     watches_.start(apiRequest, writer);
     return 200;
   }
+  if (info.resource == "pods" && info.subresource == "log" && info.group.empty() &&
+      info.verb == "get" && logHandler_) {
+    logHandler_(apiRequest, writer);
+    return 200;
+  }
   ApiResponse response = resources_.handle(apiRequest);
   http::Response reply = jsonResponse(response.code, response.body);
   for (auto& header : response.headers) reply.headers.push_back(header);
   writer->send(std::move(reply));
   return response.code;
+}
+
+ApiResponse ApiServer::call(const http::Request& request) {
+  RequestInfo info = parseRequestInfo(request.method, request.target);
+  if (!info.isResourceRequest || info.verb == "watch") {
+    throw badRequest("in-process calls serve resource requests only: " + info.path);
+  }
+  auto type = registry_.find(info.group, info.version, info.resource);
+  if (!type) throw ApiError(404, "NotFound", "the server could not find the requested resource");
+  ApiRequest apiRequest{request, info, *type, false, false, request.header("User-Agent")};
+  return resources_.handle(apiRequest);
 }
 
 void ApiServer::logAccess(const http::Request& request, const RequestInfo& info, int code) {

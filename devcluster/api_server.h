@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +34,14 @@ class ApiServer {
   void bootstrap();
   void handle(const http::Request& request, std::shared_ptr<http::ResponseWriter> writer);
   void setServerAddress(const std::string& address) { options_.serverAddress = address; }
+  // Serves a resource request (no watch) made inside the process by the controllers
+  // and the kubelet, with the same semantics as over HTTP; throws ApiError.
+  ApiResponse call(const http::Request& request);
+  // Serves pods/log (set before serving; the kubelet keeps the logs).
+  void setLogHandler(
+      std::function<void(const ApiRequest&, std::shared_ptr<http::ResponseWriter>)> handler) {
+    logHandler_ = std::move(handler);
+  }
 
  private:
   struct AccessRecord;
@@ -46,6 +55,7 @@ class ApiServer {
   GarbageCollector collector_;
   ResourceHandlers resources_;
   WatchHandler watches_;
+  std::function<void(const ApiRequest&, std::shared_ptr<http::ResponseWriter>)> logHandler_;
   std::mutex logMutex_;
   std::ofstream accessLog_;
 };

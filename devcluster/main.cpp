@@ -7,12 +7,22 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "api_server.h"
+#include "container_spec.h"
+#include "controller_loop.h"
+#include "endpoints_controller.h"
+#include "kubelet.h"
 #include "llmops/common/http_server.h"
+#include "local_client.h"
+#include "node_controller.h"
 #include "object_store.h"
+#include "pod_logs.h"
+#include "pod_network.h"
 #include "resource_registry.h"
+#include "scheduler.h"
 #include "tls_material.h"
 
 namespace {
@@ -24,6 +34,10 @@ struct Flags {
   std::size_t watchHistory = 10000;
   int bookmarkIntervalMs = 5000;
   int threads = 4;
+  int nodes = 1;
+  std::string podCidr;  // empty: the data directory's own /24
+  std::map<std::string, std::string> imageMap;
+  double restartBackoffSeconds = 10;
 };
 
 [[noreturn]] void usage(const std::string& error) {
@@ -31,7 +45,11 @@ struct Flags {
             << "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR\n"
             << "  [--watch-history EVENTS]      watch events kept for resumption (10000)\n"
             << "  [--bookmark-interval-ms MS]   period of watch bookmarks (5000)\n"
-            << "  [--threads N]                 HTTP worker threads (4)\n";
+            << "  [--threads N]                 HTTP worker threads (4)\n"
+            << "  [--nodes N]                   nodes sharing the machine (1)\n"
+            << "  [--pod-cidr CIDR]             pod IPs, inside 127.0.0.0/8 (a /24 of its own)\n"
+            << "  [--image-map NAME=PATH]       run images named NAME with PATH (repeatable)\n"
+            << "  [--restart-backoff-seconds S] first container restart back-off (10)\n";
   std::exit(2);
 }
 
@@ -61,6 +79,21 @@ Flags parseFlags(int argc, char** argv) {
         flags.bookmarkIntervalMs = std::stoi(value());
       } else if (arg == "--threads") {
         flags.threads = std::stoi(value());
+      } else if (arg == "--nodes") {
+        flags.nodes = std::stoi(value());
+        if (flags.nodes < 1 || flags.nodes > 64) usage("--nodes must be 1..64");
+      } else if (arg == "--pod-cidr") {
+        flags.podCidr = value();
+      } else if (arg == "--image-map") {
+        std::string mapping = value();
+        auto equals = mapping.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
+          usage("--image-map wants NAME=PATH");
+        }
+        flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
+      } else if (arg == "--restart-backoff-seconds") {
+        flags.restartBackoffSeconds = std::stod(value());
+        if (flags.restartBackoffSeconds < 0) usage("--restart-backoff-seconds must be >= 0");
       } else {
         usage("unknown flag " + arg);
       }
@@ -102,6 +135,35 @@ int main(int argc, char** argv) {
                   {tls.token, flags.dataDir + "/access.log", "",
                    std::chrono::milliseconds(flags.bookmarkIntervalMs)});
     api.bootstrap();
+    PodCidr podCidr;
+    try {
+      podCidr = choosePodCidr(flags.dataDir, flags.podCidr);
+    } catch (const std::invalid_argument& error) {
+      usage(error.what());
+    }
+
+    // The cluster's moving parts, each a level-triggered loop woken by store events.
+    LocalClient nodeClient(api, "llmops-devcluster/node-controller");
+    LocalClient schedulerClient(api, "llmops-devcluster/default-scheduler");
+    LocalClient kubeletClient(api, "llmops-devcluster/kubelet");
+    LocalClient endpointsClient(api, "llmops-devcluster/endpoints-controller");
+    NodeController nodes(nodeClient, {flags.nodes, podCidr.toString()});
+    Scheduler scheduler(schedulerClient);
+    KubeletOptions kubeletOptions;
+    kubeletOptions.nodeNames = nodes.nodeNames();
+    kubeletOptions.podCidr = podCidr;
+    kubeletOptions.dataDir = flags.dataDir;
+    kubeletOptions.images = ImageResolver(selfExecutableDir(), flags.imageMap);
+    kubeletOptions.initialBackoff =
+        std::chrono::milliseconds(static_cast<int64_t>(flags.restartBackoffSeconds * 1000));
+    kubeletOptions.maxBackoff =
+        std::max(kubeletOptions.initialBackoff, std::chrono::milliseconds(300000));
+    Kubelet kubelet(kubeletClient, kubeletOptions);
+    EndpointsController endpoints(endpointsClient);
+    api.setLogHandler([&store, &kubelet](const ApiRequest& request,
+                                         std::shared_ptr<http::ResponseWriter> writer) {
+      servePodLog(store, kubelet, request, std::move(writer));
+    });
 
     http::ServerOptions options;
     options.address = flags.host;
@@ -137,11 +199,36 @@ int main(int argc, char** argv) {
       out << boundPort << "\n";
     }
     std::filesystem::rename(flags.dataDir + "/port.tmp", flags.dataDir + "/port");
+    kubelet.setApiServerPort(std::to_string(boundPort));
+    using std::chrono::milliseconds;
+    ControllerLoop nodeLoop("node", milliseconds(1000), [&nodes] { nodes.step(); });
+    ControllerLoop schedulerLoop("scheduler", milliseconds(1000),
+                                 [&scheduler] { scheduler.step(); });
+    ControllerLoop kubeletLoop("kubelet", milliseconds(250), [&kubelet] { kubelet.step(); });
+    ControllerLoop endpointsLoop("endpoints", milliseconds(1000),
+                                 [&endpoints] { endpoints.step(); });
+    uint64_t watchId = store.watch("", store.resourceVersion(), [&](const StoreEvent& event) {
+      if (event.resource == "/pods") {
+        schedulerLoop.wake();
+        kubeletLoop.wake();
+        endpointsLoop.wake();
+      } else if (event.resource == "/services") {
+        endpointsLoop.wake();
+      } else if (event.resource == "/nodes") {
+        schedulerLoop.wake();
+      }
+    });
+    for (auto* loop : {&nodeLoop, &schedulerLoop, &kubeletLoop, &endpointsLoop}) loop->start();
+    nodeLoop.wake();
+    spdlog::info("event=cluster_started nodes={} pod_cidr={}", flags.nodes, podCidr.toString());
     spdlog::info("event=listening address=https://{}:{} data_dir={} resource_version={}",
                  flags.host, boundPort, flags.dataDir, store.resourceVersion());
     int received = 0;
     sigwait(&signals, &received);
     spdlog::info("event=stopping signal={}", received);
+    store.unwatch(watchId);
+    kubelet.shutdown(std::chrono::seconds(5));
+    for (auto* loop : {&kubeletLoop, &schedulerLoop, &endpointsLoop, &nodeLoop}) loop->stop();
     server->stop();
   } catch (const std::exception& error) {
     spdlog::error("event=fatal error=\"{}\"", error.what());

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "quantity.h"
 #include "schema.h"
 #include "status.h"
 #include "time_format.h"
@@ -48,7 +49,7 @@ void defaultPod(Json& pod) {
       }
     }
   }
-  pod["status"] = {{"phase", "Pending"}, {"qosClass", "BestEffort"}};
+  pod["status"] = {{"phase", "Pending"}, {"qosClass", qosClass(pod)}};
 }
 
 void defaultService(Json& service) {

@@ -108,7 +108,17 @@ Json podCell(const std::string& column, const Json& pod) {
   }
   if (column == "Status") {
     if (pod["metadata"].contains("deletionTimestamp")) return "Terminating";
-    return status.value("reason", status.value("phase", "Pending"));
+    // As kubectl prints it: a waiting or failed container's reason wins over the phase.
+    std::string reason = status.value("reason", status.value("phase", "Pending"));
+    for (const auto& container : status.value("containerStatuses", Json::array())) {
+      const Json state = container.value("state", Json::object());
+      if (state.contains("waiting") && !state["waiting"].value("reason", "").empty()) {
+        reason = state["waiting"].value("reason", "");
+      } else if (state.contains("terminated") && !state["terminated"].value("reason", "").empty()) {
+        reason = state["terminated"].value("reason", "");
+      }
+    }
+    return reason;
   }
   int restarts = 0;
   for (const auto& container : status.value("containerStatuses", Json::array())) {

@@ -246,9 +246,11 @@ def test_writes(dc, api):
           f"status subresource: {current}")
     check(current["metadata"]["generation"] == 1, "status write bumped generation")
     # Core types: a Pod with strategic merge (dict) and JSON patch (list) from the client.
+    # Its own schedulerName keeps the devcluster's scheduler (and so its kubelet) away.
     core = client.CoreV1Api(dc.api_client)
     pod = client.V1Pod(metadata=client.V1ObjectMeta(name="p1", labels={"app": "a"}),
-                       spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="img:1")]))
+                       spec=client.V1PodSpec(scheduler_name="manual",
+                                             containers=[client.V1Container(name="c", image="img:1")]))
     core.create_namespaced_pod("default", pod)
     core.patch_namespaced_pod("p1", "default", {"spec": {"containers": [{"name": "c", "image": "img:2"}]}})
     core.patch_namespaced_pod("p1", "default", [{"op": "add", "path": "/metadata/labels/extra", "value": "x"}])

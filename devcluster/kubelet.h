@@ -1,0 +1,74 @@
+// The process kubelet: runs the containers of Pods bound to the devcluster's nodes as
+// local processes, each pod on its own loopback IP. It restarts containers under the
+// restartPolicy with the kubelet's back-off, runs httpGet readiness and liveness probes,
+// reports status through pods/status, ends deletions gracefully (SIGTERM, grace period,
+// SIGKILL, then DELETE with gracePeriodSeconds 0 and a uid precondition), keeps each
+// run's output for pods/log, and gives Guaranteed pods with whole CPUs exclusive CPUs.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "container_spec.h"
+#include "local_client.h"
+#include "pod_network.h"
+#include "pod_runtime.h"
+
+namespace llmops::devcluster {
+
+struct KubeletOptions {
+  std::vector<std::string> nodeNames;
+  PodCidr podCidr;
+  std::string dataDir;  // pod logs under dataDir/pods
+  ImageResolver images{".", {}};
+  std::chrono::milliseconds initialBackoff{10000};  // doubled per crash up to maxBackoff
+  std::chrono::milliseconds maxBackoff{300000};
+  std::string apiServerPort;  // KUBERNETES_SERVICE_PORT for containers
+};
+
+struct LogLocation {
+  std::string path;
+  bool running = false;  // the container still writes to it
+};
+
+class Kubelet {
+ public:
+  Kubelet(LocalClient& client, KubeletOptions options);
+  void step();
+  // Set before the first step.
+  void setApiServerPort(std::string port) { options_.apiServerPort = std::move(port); }
+  // Stops every process: SIGTERM, up to `grace`, then SIGKILL; later steps do nothing.
+  // Call it while the loop thread still runs: the processes die with the thread that
+  // started them (PR_SET_PDEATHSIG), which would skip the SIGTERM.
+  void shutdown(std::chrono::milliseconds grace);
+  // The log of a container's current (or previous) run; throws ApiError 400 naming
+  // what is missing.
+  LogLocation logOf(const nlohmann::json& pod, const std::string& container, bool previous);
+
+ private:
+  void syncPod(const nlohmann::json& pod, const std::set<uint32_t>& usedIps);
+  PodRun newPodRun(const nlohmann::json& pod, const std::set<uint32_t>& usedIps);
+  void startContainer(const nlohmann::json& pod, PodRun& run, size_t index);
+  void reap(PodRun& run, const nlohmann::json& pod);
+  void probe(const nlohmann::json& pod, PodRun& run, size_t index);
+  void finishDeletion(const nlohmann::json& pod);
+  void reportStatus(const nlohmann::json& pod, const PodRun& run);
+  std::vector<int> allocateCpus(const nlohmann::json& pod);
+  std::vector<int> sharedCpus() const;
+  void killNow(PodRun& run);
+
+  LocalClient& client_;
+  KubeletOptions options_;
+  std::mutex mutex_;                    // pods_: the step and pods/log readers
+  std::map<std::string, PodRun> pods_;  // by uid
+  std::vector<int> allCpus_;
+  bool stopped_ = false;
+};
+
+}  // namespace llmops::devcluster

@@ -1,0 +1,55 @@
+// What the kubelet knows about the pods it runs: per container the process, its runs,
+// back-off and probe state. Plain data; the kubelet owns it, pod_status reads it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llmops::devcluster {
+
+using Clock = std::chrono::system_clock;
+
+struct Termination {
+  int exitCode = 0;
+  int signal = 0;      // when killed by a signal (exitCode is then 128 + signal)
+  std::string reason;  // Completed, Error
+  Clock::time_point startedAt, finishedAt;
+};
+
+struct ContainerRun {
+  std::string name;
+  std::string image;
+  pid_t pid = 0;  // running when > 0
+  int restartCount = 0;
+  bool everStarted = false;
+  bool done = false;  // exited and the restartPolicy keeps it down
+  Clock::time_point startedAt;
+  std::optional<Termination> lastTermination;
+  std::string waitingReason = "ContainerCreating";
+  std::string waitingMessage;
+  Clock::time_point nextStart;  // back-off: no start before
+  std::chrono::milliseconds backoff{0};
+  bool ready = false;
+  int readinessSuccesses = 0, readinessFailures = 0, livenessFailures = 0;
+  Clock::time_point nextReadinessProbe, nextLivenessProbe;
+  std::optional<Clock::time_point> killDeadline;  // SIGKILL then (liveness restart)
+  int instance = 0;                               // the run's log file: <container>-<instance>.log
+};
+
+struct PodRun {
+  std::string uid, ns, name, nodeName;
+  uint32_t ip = 0;
+  std::string dir;  // logs and working directory
+  Clock::time_point startTime;
+  std::vector<ContainerRun> containers;
+  bool terminating = false;
+  std::optional<Clock::time_point> killDeadline;  // SIGKILL then (graceful deletion)
+  std::vector<int> exclusiveCpus;
+};
+
+}  // namespace llmops::devcluster
