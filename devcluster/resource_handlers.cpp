@@ -129,6 +129,30 @@ Json withoutVolatileMetadata(Json object) {
   return object;
 }
 
+// What a write stores, by the subresource it came through: a /status write takes only
+// the status from the written object; a main-resource write of a type with a status
+// subresource keeps the stored status.
+Json mergeBySubresource(const ResourceType& type, const std::string& subresource, const Json& old,
+                        Json written) {
+  if (subresource == "status") {
+    Json object = old;
+    if (written.contains("status")) {
+      object["status"] = std::move(written["status"]);
+    } else {
+      object.erase("status");
+    }
+    return object;
+  }
+  if (type.statusSubresource) {
+    if (old.contains("status")) {
+      written["status"] = old["status"];
+    } else {
+      written.erase("status");
+    }
+  }
+  return written;
+}
+
 PropagationPolicy propagationFrom(const std::string& text, const Json& options) {
   std::string policy = text;
   if (policy.empty()) policy = options.value("propagationPolicy", "");
@@ -433,22 +457,8 @@ ApiResponse ResourceHandlers::update(const ApiRequest& request) {
   Json object;
   if (scale) {
     object = withScale(type, old, body);
-  } else if (request.info.subresource == "status") {
-    object = old;
-    if (body.contains("status")) {
-      object["status"] = body["status"];
-    } else {
-      object.erase("status");
-    }
   } else {
-    object = body;
-    if (type.statusSubresource) {
-      if (old.contains("status")) {
-        object["status"] = old["status"];
-      } else {
-        object.erase("status");
-      }
-    }
+    object = mergeBySubresource(type, request.info.subresource, old, body);
   }
   return commitWrite(request, old, std::move(object), 200);
 }
@@ -544,23 +554,7 @@ ApiResponse ResourceHandlers::patch(const ApiRequest& request) {
         patched.value("kind", "") != type.kind) {
       throw badRequest("a patch may not change apiVersion or kind");
     }
-    if (sub == "status") {
-      object = old;
-      if (patched.contains("status")) {
-        object["status"] = patched["status"];
-      } else {
-        object.erase("status");
-      }
-    } else {
-      object = patched;
-      if (type.statusSubresource) {
-        if (old.contains("status")) {
-          object["status"] = old["status"];
-        } else {
-          object.erase("status");
-        }
-      }
-    }
+    object = mergeBySubresource(type, sub, old, std::move(patched));
   }
   return commitWrite(request, old, std::move(object), 200);
 }
