@@ -45,6 +45,10 @@ struct ModelWeights {
   TensorView output_norm;  // 1 x dim
   TensorView output;       // vocab x dim; same bytes as token_embd when shared
   bool shared_classifier = false;
+
+  // Every view: token_embd, output_norm, output, then each layer's nine.
+  std::vector<TensorView*> views();
+  std::vector<const TensorView*> views() const;
 };
 
 enum class ModelFormat { Llama2c, Gguf };

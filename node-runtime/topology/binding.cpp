@@ -16,18 +16,6 @@ namespace {
 constexpr size_t kTensorAlignment = 64;               // a cache line, and AVX-512 loads
 constexpr size_t kLocationBlock = size_t{256} << 10;  // granularity of bytes_by_node
 
-std::vector<engine::TensorView*> weight_views(engine::Model& model) {
-  engine::ModelWeights& w = model.weights;
-  std::vector<engine::TensorView*> views = {&w.token_embd, &w.output_norm, &w.output};
-  for (engine::LayerWeights& layer : w.layers) {
-    for (engine::TensorView* v : {&layer.attn_norm, &layer.wq, &layer.wk, &layer.wv, &layer.wo,
-                                  &layer.ffn_norm, &layer.w_gate, &layer.w_up, &layer.w_down}) {
-      views.push_back(v);
-    }
-  }
-  return views;
-}
-
 }  // namespace
 
 void bind_current_thread(const Topology& topo, const std::vector<int>& pus) {
@@ -98,7 +86,7 @@ MemoryBinding bind_model_weights(engine::Model& model, const std::shared_ptr<Top
   if (plan.memory_policy == NumaPolicy::None) return result;
 
   // Distinct tensors (a shared classifier is token_embd's bytes) and their new offsets.
-  std::vector<engine::TensorView*> views = weight_views(model);
+  std::vector<engine::TensorView*> views = model.weights.views();
   std::map<const void*, size_t> sizes;
   for (const engine::TensorView* v : views) {
     if (v->data == nullptr) continue;

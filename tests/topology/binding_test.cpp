@@ -19,18 +19,6 @@
 namespace llmops::topology {
 namespace {
 
-std::vector<const engine::TensorView*> views_of(const engine::Model& model) {
-  const engine::ModelWeights& w = model.weights;
-  std::vector<const engine::TensorView*> views = {&w.token_embd, &w.output_norm, &w.output};
-  for (const engine::LayerWeights& l : w.layers) {
-    for (const engine::TensorView* v :
-         {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_norm, &l.w_gate, &l.w_up, &l.w_down}) {
-      views.push_back(v);
-    }
-  }
-  return views;
-}
-
 class ModelFile : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,8 +94,8 @@ TEST_F(ModelFile, BindCopiesWeightsOntoThePlansNode) {
       EXPECT_EQ(binding.method, "membind");
       EXPECT_GT(binding.bytes, 0u);
       const auto* begin = static_cast<const uint8_t*>(bound.weights_memory.get());
-      const auto before = views_of(original);
-      const auto after = views_of(bound);
+      const auto before = original.weights.views();
+      const auto after = bound.weights.views();
       ASSERT_EQ(before.size(), after.size());
       for (size_t i = 0; i < after.size(); ++i) {
         const auto* data = static_cast<const uint8_t*>(after[i]->data);

@@ -1,0 +1,28 @@
+#include "model.h"
+
+namespace llmops::engine {
+
+namespace {
+template <class Weights, class View>
+std::vector<View*> views_of(Weights& w) {
+  std::vector<View*> views = {&w.token_embd, &w.output_norm, &w.output};
+  views.reserve(3 + 9 * w.layers.size());
+  for (auto& l : w.layers) {
+    for (View* v :
+         {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_norm, &l.w_gate, &l.w_up, &l.w_down}) {
+      views.push_back(v);
+    }
+  }
+  return views;
+}
+}  // namespace
+
+std::vector<TensorView*> ModelWeights::views() {
+  return views_of<ModelWeights, TensorView>(*this);
+}
+
+std::vector<const TensorView*> ModelWeights::views() const {
+  return views_of<const ModelWeights, const TensorView>(*this);
+}
+
+}  // namespace llmops::engine
