@@ -53,7 +53,8 @@ class InferenceServer::Exchange : public SequenceObserver {
     started_ = true;
     writer_->startStream(200, {{"Content-Type", "text/event-stream"},
                                {"Cache-Control", "no-cache"},
-                               {"x-request-id", formatter_.id()}});
+                               {"x-request-id", formatter_.id()},
+                               queue_depth_header()});
     if (chat_) writer_->writeChunk(sse(formatter_.first_chunk()));
   }
 
@@ -98,7 +99,9 @@ class InferenceServer::Exchange : public SequenceObserver {
       writer_->writeChunk("data: [DONE]\n\n");
       writer_->endStream();
     } else {
-      writer_->send({200, kJson, formatter_.complete(text_, finish, usage).dump()});
+      writer_->send({200,
+                     {kJson.front(), queue_depth_header()},
+                     formatter_.complete(text_, finish, usage).dump()});
     }
     server_.metrics_.on_request(code, since(start_));
     server_.metrics_.on_tokens(r.prompt_tokens, r.completion_tokens);
@@ -112,6 +115,11 @@ class InferenceServer::Exchange : public SequenceObserver {
   }
 
  private:
+  // Requests waiting for a batch slot, so that a router can prefer the shorter queue.
+  std::pair<std::string, std::string> queue_depth_header() const {
+    return {"x-llmops-queue-depth", std::to_string(server_.scheduler_.stats().queued)};
+  }
+
   InferenceServer& server_;
   std::shared_ptr<http::ResponseWriter> writer_;
   CompletionFormatter formatter_;

@@ -1,0 +1,101 @@
+#include "router/request_router.h"
+
+namespace llmops::router {
+
+namespace {
+std::string key_of(const DeploymentRoute& deployment) {
+  return deployment.ns + "/" + deployment.name;
+}
+}  // namespace
+
+RequestRouter::RequestRouter(EjectionPolicy policy, EndpointBalancer::Clock clock)
+    : balancer_(policy, std::move(clock)), table_(std::make_shared<RoutingTable>()) {}
+
+void RequestRouter::apply(RoutingTable table) {
+  auto next = std::make_shared<const RoutingTable>(std::move(table));
+  std::set<std::string> addresses;
+  std::set<std::string> keys;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& deployment : next->deployments) {
+      std::vector<std::pair<int, int>> weights;
+      for (const auto& revision : deployment.revisions) {
+        weights.emplace_back(revision.revision, revision.weight);
+        for (const auto& endpoint : revision.endpoints) addresses.insert(endpoint.address());
+      }
+      auto& split = splits_[key_of(deployment)];
+      if (!split) split = std::make_unique<TrafficSplit>();
+      split->set_weights(std::move(weights));
+      keys.insert(key_of(deployment));
+    }
+    std::erase_if(splits_, [&](const auto& entry) { return !keys.count(entry.first); });
+    table_ = next;
+  }
+  balancer_.retain(addresses);
+}
+
+std::shared_ptr<const RoutingTable> RequestRouter::table() const {
+  std::lock_guard lock(mutex_);
+  return table_;
+}
+
+TrafficSplit& RequestRouter::split_for(const DeploymentRoute& deployment) {
+  std::lock_guard lock(mutex_);
+  auto& split = splits_[key_of(deployment)];
+  if (!split) {
+    // A table swapped after the caller looked the deployment up: start from its weights.
+    split = std::make_unique<TrafficSplit>();
+    std::vector<std::pair<int, int>> weights;
+    for (const auto& revision : deployment.revisions)
+      weights.emplace_back(revision.revision, revision.weight);
+    split->set_weights(std::move(weights));
+  }
+  return *split;
+}
+
+std::optional<Choice> RequestRouter::choose(const DeploymentRoute& deployment,
+                                            const std::string& session,
+                                            const std::set<std::string>& exclude) {
+  auto usable = [&](int number) {
+    const RevisionRoute* revision = deployment.revision(number);
+    return revision && balancer_.has_usable(revision->endpoints, exclude);
+  };
+  TrafficSplit& split = split_for(deployment);
+  std::optional<int> chosen =
+      session.empty() ? split.next(usable) : split.for_session(session, usable);
+  if (chosen) {
+    if (auto endpoint = balancer_.pick(deployment.revision(*chosen)->endpoints, exclude, false)) {
+      return Choice{*chosen, *endpoint};
+    }
+  }
+  // Every weighted revision's pods are ejected (or the table changed under us): a pod that
+  // failed recently is still better than failing the request here.
+  auto any_ready = [&](int number) {
+    const RevisionRoute* revision = deployment.revision(number);
+    if (!revision) return false;
+    for (const auto& endpoint : revision->endpoints) {
+      if (endpoint.ready && !exclude.count(endpoint.address())) return true;
+    }
+    return false;
+  };
+  chosen = split.next(any_ready);
+  if (!chosen) return std::nullopt;
+  if (auto endpoint = balancer_.pick(deployment.revision(*chosen)->endpoints, exclude, true)) {
+    return Choice{*chosen, *endpoint};
+  }
+  return std::nullopt;
+}
+
+std::optional<Choice> RequestRouter::choose_in(const DeploymentRoute& deployment, int number,
+                                               const std::set<std::string>& exclude) {
+  const RevisionRoute* revision = deployment.revision(number);
+  if (!revision) return std::nullopt;
+  for (bool allow_ejected : {false, true}) {
+    if (auto endpoint = balancer_.pick(revision->endpoints, exclude, allow_ejected)) {
+      return Choice{number, *endpoint};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace llmops::router

@@ -1,0 +1,53 @@
+// The routing decisions of the data plane, without sockets: holds the current table,
+// one TrafficSplit per deployment and the EndpointBalancer, and answers "which pod
+// next?" for a request, for its retry, and for a retry of a failed canary on stable.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "router/endpoint_balancer.h"
+#include "router/routing_table.h"
+#include "router/traffic_split.h"
+
+namespace llmops::router {
+
+struct Choice {
+  int revision = 0;
+  Endpoint endpoint;
+};
+
+class RequestRouter {
+ public:
+  explicit RequestRouter(EjectionPolicy policy = {}, EndpointBalancer::Clock clock = nullptr);
+
+  // Replaces the table; round-robin state survives for unchanged weights.
+  void apply(RoutingTable table);
+  std::shared_ptr<const RoutingTable> table() const;
+
+  // A revision by weight (sticky when `session` is non-empty) and its least-loaded pod,
+  // avoiding `exclude`d endpoints. Revisions whose pods are all ejected are skipped while
+  // another can serve; if none can, ejected pods are used rather than failing. nullopt:
+  // no revision with weight has a ready pod.
+  std::optional<Choice> choose(const DeploymentRoute& deployment, const std::string& session,
+                               const std::set<std::string>& exclude);
+  // A pod of `revision` only (weight not required), e.g. stable for a failed canary.
+  std::optional<Choice> choose_in(const DeploymentRoute& deployment, int revision,
+                                  const std::set<std::string>& exclude);
+
+  EndpointBalancer& balancer() { return balancer_; }
+
+ private:
+  TrafficSplit& split_for(const DeploymentRoute& deployment);
+
+  EndpointBalancer balancer_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RoutingTable> table_;
+  std::map<std::string, std::unique_ptr<TrafficSplit>> splits_;  // by ns/name
+};
+
+}  // namespace llmops::router

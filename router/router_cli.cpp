@@ -1,0 +1,86 @@
+#include "router/router_cli.h"
+
+#include <algorithm>
+
+namespace llmops::router {
+
+HostPort parse_host_port(const std::string& text, const std::string& flag) {
+  HostPort result;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw UsageError(flag + ": \"" + text + "\" is not [IPv6]:PORT");
+    }
+    result.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw UsageError(flag + ": \"" + text + "\" is not HOST:PORT");
+    }
+    result.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(port) > 65535) {
+    throw UsageError(flag + ": \"" + text + "\" has no valid port (0-65535)");
+  }
+  result.port = static_cast<uint16_t>(std::stoi(port));
+  return result;
+}
+
+RouterFlags parse_router_flags(const std::vector<std::string>& args) {
+  RouterFlags flags;
+  bool has_listen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
+      return args[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      flags.help = true;
+    } else if (arg == "--listen") {
+      flags.listen = parse_host_port(value(), arg);
+      has_listen = true;
+    } else if (arg == "--kubeconfig") {
+      flags.kubeconfig = value();
+      if (flags.kubeconfig.empty()) throw UsageError("--kubeconfig needs a path");
+    } else if (arg == "--in-cluster") {
+      flags.in_cluster = true;
+    } else if (arg == "--static-config") {
+      flags.static_config = value();
+      if (flags.static_config.empty()) throw UsageError("--static-config needs a path");
+    } else if (arg == "--metrics-addr") {
+      flags.metrics_addr = parse_host_port(value(), arg);
+      flags.has_metrics_addr = true;
+    } else {
+      throw UsageError("unknown flag " + arg);
+    }
+  }
+  if (flags.help) return flags;
+  if (!has_listen) throw UsageError("--listen HOST:PORT is required");
+  const int sources = !flags.kubeconfig.empty() + flags.in_cluster + !flags.static_config.empty();
+  if (sources != 1) {
+    throw UsageError("give exactly one of --kubeconfig PATH, --in-cluster, --static-config FILE");
+  }
+  return flags;
+}
+
+std::string router_usage() {
+  return "usage: llmops-router --listen HOST:PORT\n"
+         "                     (--kubeconfig PATH | --in-cluster | --static-config FILE)\n"
+         "                     [--metrics-addr HOST:PORT]\n"
+         "\n"
+         "Routes OpenAI API requests (/v1/completions, /v1/chat/completions, /v1/models) to\n"
+         "the revisions of each model by their traffic weights.\n"
+         "  --listen          where clients connect (port 0: any free port, printed)\n"
+         "  --kubeconfig      watch LLMDeployments and their Pods with this kubeconfig\n"
+         "  --in-cluster      ... with the pod's service account\n"
+         "  --static-config   routes from a YAML file, reloaded when it changes\n"
+         "  --metrics-addr    serve /metrics, /healthz, /readyz here (default: on --listen)\n";
+}
+
+}  // namespace llmops::router
