@@ -27,7 +27,8 @@ std::optional<std::string> ImageResolver::resolve(const std::string& image,
   }
   for (const auto& [builtin, dir] :
        {std::pair<std::string, std::string>{"llmops-runtime", "node-runtime"},
-        {"llmops-router", "router"}}) {
+        {"llmops-router", "router"},
+        {"llmops-operator", "operator"}}) {  // manifests/overlays/devcluster
     if (name != builtin) continue;
     std::string path = builtinDir_ + "/../" + dir + "/" + builtin;
     if (access(path.c_str(), X_OK) == 0) return std::filesystem::weakly_canonical(path).string();

@@ -13,6 +13,8 @@ packages=(
   libspdlog-dev libfmt-dev libhwloc-dev libboost-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  lua5.4  # runs the Argo CD health check's tests (manifests/argocd)
+  nginx  # the baseline of bench/router_bench.py (started by the benchmark on loopback)
   # TLS: the system trust store for https model URLs; the openssl CLI makes test CAs
   ca-certificates openssl
   # the official Python Kubernetes client: an independent client in devcluster tests
