@@ -56,21 +56,11 @@ TrafficSplit& RequestRouter::split_for(const DeploymentRoute& deployment) {
 std::optional<Choice> RequestRouter::choose(const DeploymentRoute& deployment,
                                             const std::string& session,
                                             const std::set<std::string>& exclude) {
-  auto usable = [&](int number) {
-    const RevisionRoute* revision = deployment.revision(number);
-    return revision && balancer_.has_usable(revision->endpoints, exclude);
-  };
-  TrafficSplit& split = split_for(deployment);
-  std::optional<int> chosen =
-      session.empty() ? split.next(usable) : split.for_session(session, usable);
-  if (chosen) {
-    if (auto endpoint = balancer_.pick(deployment.revision(*chosen)->endpoints, exclude, false)) {
-      return Choice{*chosen, *endpoint};
-    }
-  }
-  // Every weighted revision's pods are ejected (or the table changed under us): a pod that
-  // failed recently is still better than failing the request here.
-  auto any_ready = [&](int number) {
+  // A revision with weight and a ready pod gets its share even when all its pods are
+  // ejected: the weights are the operator's decision (and the canary analysis needs the
+  // canary's traffic to judge it); retries protect the clients, ejection only steers
+  // requests among a revision's pods.
+  auto serviceable = [&](int number) {
     const RevisionRoute* revision = deployment.revision(number);
     if (!revision) return false;
     for (const auto& endpoint : revision->endpoints) {
@@ -78,12 +68,11 @@ std::optional<Choice> RequestRouter::choose(const DeploymentRoute& deployment,
     }
     return false;
   };
-  chosen = split.next(any_ready);
+  TrafficSplit& split = split_for(deployment);
+  const std::optional<int> chosen =
+      session.empty() ? split.next(serviceable) : split.for_session(session, serviceable);
   if (!chosen) return std::nullopt;
-  if (auto endpoint = balancer_.pick(deployment.revision(*chosen)->endpoints, exclude, true)) {
-    return Choice{*chosen, *endpoint};
-  }
-  return std::nullopt;
+  return choose_in(deployment, *chosen, exclude);
 }
 
 std::optional<Choice> RequestRouter::choose_in(const DeploymentRoute& deployment, int number,

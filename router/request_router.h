@@ -29,10 +29,10 @@ class RequestRouter {
   void apply(RoutingTable table);
   std::shared_ptr<const RoutingTable> table() const;
 
-  // A revision by weight (sticky when `session` is non-empty) and its least-loaded pod,
-  // avoiding `exclude`d endpoints. Revisions whose pods are all ejected are skipped while
-  // another can serve; if none can, ejected pods are used rather than failing. nullopt:
-  // no revision with weight has a ready pod.
+  // A revision by weight (sticky when `session` is non-empty) among those with a ready
+  // pod not in `exclude`, then its least-loaded pod, ejected ones only when nothing else
+  // is left (ejection steers within a revision, never changes the split). nullopt: no
+  // revision with weight has a ready pod.
   std::optional<Choice> choose(const DeploymentRoute& deployment, const std::string& session,
                                const std::set<std::string>& exclude);
   // A pod of `revision` only (weight not required), e.g. stable for a failed canary.

@@ -472,9 +472,9 @@ def canary_errors(b):
     ejections = metric_value(text, "llmops_router_ejections_total", revision="2")
     print(f"canary upstream errors {errors}, retries {retries}, ejections {ejections}, "
           f"stable errors {stable_errors}")
-    # Three failures in a row eject the canary's pod for a while, so it sees fewer requests
-    # than its weight; each failure it had was retried.
-    assert errors >= 5 and retries >= errors * 0.9, (errors, retries)
+    # Half the canary's ~150 attempts fail, and each is retried (on stable). Its only pod
+    # may be ejected, but the canary keeps its share: the analysis needs the traffic.
+    assert errors >= 30 and retries >= errors * 0.9, (errors, retries)
     assert stable_errors == 0 and client_errors == 0, (stable_errors, client_errors)
 
 
