@@ -55,13 +55,11 @@ NEEDED_WITHOUT_USE = {
 PENDING_RECONCILERS = {
     ("operator", verb, group, resource): "used by the LLMDeployment reconcilers (issue 8)"
     for verb, group, resource in [
-        ("get", "llmops.dev", "llmdeployments"),
         ("update", "llmops.dev", "llmdeployments/status"),
-        ("patch", "llmops.dev", "llmdeployments/status"),
-        ("get", "", "pods"), ("list", "", "pods"), ("watch", "", "pods"),
+        ("list", "", "pods"), ("watch", "", "pods"),
         ("create", "", "pods"), ("delete", "", "pods"), ("patch", "", "pods"),
-        ("get", "", "services"), ("list", "", "services"), ("watch", "", "services"),
-        ("create", "", "services"), ("update", "", "services"), ("patch", "", "services"),
+        ("list", "", "services"), ("watch", "", "services"),
+        ("create", "", "services"), ("patch", "", "services"),
         ("create", "", "events"),
     ]
 }

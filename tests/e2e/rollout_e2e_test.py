@@ -1,0 +1,177 @@
+"""End to end on llmops-devcluster: llmops-operator, llmops-router and real runtime pods,
+with clients sending requests through the router the whole time.
+
+usage: rollout_e2e_test.py promoted|analysis_rollback|deadline_rollback
+  promoted           a canary walks setWeight 20 → 60 and is promoted; the share of
+                     responses each revision served (x-llmops-revision) follows the weights
+  analysis_rollback  a canary failing half its requests is rolled back by the analysis
+  deadline_rollback  a canary whose model fails its sha256 never gets ready and is rolled
+                     back at the progress deadline
+In every case no client request fails. `promoted` also checks the operator's and the
+router's API use against the shipped RBAC (tests/manifests/rbac_check.py).
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "manifests"))
+import demo  # noqa: E402
+
+NAME = demo.NAME
+
+
+def llmd(models, steps, analysis=None, deadline=60):
+    rollout = {"steps": steps, "progressDeadlineSeconds": deadline}
+    if analysis:
+        rollout["analysis"] = analysis
+    return {"apiVersion": "llmops.dev/v1alpha1", "kind": "LLMDeployment",
+            "metadata": {"name": NAME, "namespace": "default"},
+            "spec": {"replicas": 2,
+                     "model": {"name": NAME, "uri": f"file://{models}/v1.gguf"},
+                     "runtime": {"image": "llmops-runtime", "threads": 1, "numa": "none",
+                                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}},
+                     "rollout": rollout}}
+
+
+def setup(work, obj, operator_flags=()):
+    models = os.path.join(work, "models")
+    os.makedirs(models)
+    for version, seed in (("v1", 1), ("v2", 2)):
+        demo.subprocess.run([demo.RUNTIME, "make-model", "--dim", "64", "--hidden", "128",
+                             "--layers", "2", "--heads", "4", "--context", "256",
+                             "--out", os.path.join(models, f"{version}.gguf"), "--seed", str(seed)],
+                            check=True, capture_output=True)
+    cluster = demo.Cluster(work)
+    router_port, metrics_port = demo.free_port(), demo.free_port()
+    cluster.start(router_port, metrics_port, operator_flags)
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(obj(models)))
+    started = time.time()
+    demo.watch(cluster, demo._NoClients(), started, "revision 1 ready",
+               lambda d: demo.current(d) and d["status"].get("phase") == "Healthy" and
+               d["status"].get("readyReplicas", 0) >= 2, 120)
+    demo.wait("the router to route", lambda: demo._router_ready(router_port), 30)
+    return cluster, models, demo.Clients(router_port), started
+
+
+def rolled_back(d):
+    status = d.get("status", {})
+    return (demo.current(d) and status.get("phase") == "Degraded" and status.get("stableRevision") == 1
+            and all(t.get("revision") == 1 or t.get("weight") == 0 for t in status.get("traffic", [])))
+
+
+def canary_pods(cluster):
+    out = cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=2", "-o", "json")
+    return [p for p in json.loads(out)["items"] if not p["metadata"].get("deletionTimestamp")]
+
+
+def promoted(work):
+    steps = [{"setWeight": 20}, {"pause": {"duration": "4s"}}, {"setWeight": 60},
+             {"pause": {"duration": "4s"}}]
+    cluster, models, clients, started = setup(
+        work, lambda m: llmd(m, steps),
+        operator_flags=("--leader-elect", "--lease-namespace", "llmops-system"))
+    weights = []  # (time, canaryWeight in status)
+
+    def done(d):
+        weights.append((time.time(), d.get("status", {}).get("canaryWeight", 0) if
+                        d.get("status", {}).get("canaryRevision") else None))
+        return (demo.current(d) and d["status"].get("stableRevision") == 2 and
+                not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy")
+
+    cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
+    demo.watch(cluster, clients, started, "canary promoted", done, 180)
+    time.sleep(1)
+    clients.stop()
+    total, failed = clients.totals()
+    assert failed == 0, f"{failed} failed: {clients.failures[:3]}"
+    # While status said weight w, and after the router had a moment to apply it, the share
+    # of responses from revision 2 is w (smooth round-robin is exact; the window edges blur).
+    for w in (20, 60):
+        spans = [t for t, weight in weights if weight == w]
+        assert spans, f"weight {w} never seen in status: {weights}"
+        start, end = min(spans) + 1.0, max(spans)
+        served = [r for t, r in clients.log if start <= t <= end]
+        share = sum(1 for r in served if r == "2") / max(1, len(served))
+        print(f"status weight {w}%: {len(served)} responses, revision 2 served {100 * share:.1f}%")
+        assert len(served) >= 15, served
+        assert abs(share - w / 100) <= 0.12, (w, share)
+    assert clients.ok.get("2", 0) > 0 and total > 50
+    # The old revision's pods go after the scale-down delay, and a Service edited by hand
+    # is put back.
+    old = lambda: json.loads(cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=1", "-o", "json"))["items"]
+    demo.wait("revision 1 pods removed", lambda: not old(), 60)
+    cluster.kubectl("patch", "service", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"selector": {"app": "someone-else"}}}))
+    demo.wait("the Service's selector restored", lambda: json.loads(
+        cluster.kubectl("get", "service", NAME, "-o", "json"))["spec"]["selector"] ==
+        {"llmops.dev/deployment": NAME}, 30)
+    import rbac_check
+    report = rbac_check.check(os.path.join(cluster.data, "access.log"))
+    print(report.text())
+    assert report.ok, "RBAC check failed"
+    return cluster
+
+
+def analysis_rollback(work):
+    steps = [{"setWeight": 50}, {"analysis": {}}, {"pause": {}}]
+    analysis = {"interval": "2s", "count": 3, "failureLimit": 1, "noData": "Inconclusive",
+                "metrics": [{"name": "error-rate", "max": 0.05}]}
+    cluster, models, clients, started = setup(work, lambda m: llmd(m, steps, analysis))
+    cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"runtime": {"args": ["--inject-error-rate", "0.5"]}}}))
+    d = demo.watch(cluster, clients, started, "analysis rollback", rolled_back, 180)
+    reason = demo.condition(d, "Degraded").get("reason")
+    assert reason == "AnalysisFailed", d["status"]
+    demo.wait("canary pods removed", lambda: not canary_pods(cluster), 60)
+    time.sleep(1)
+    clients.stop()
+    total, failed = clients.totals()
+    assert failed == 0, f"{failed} failed: {clients.failures[:3]}"
+    print(f"{total} requests, none failed: {clients.ok}")
+    return cluster
+
+
+def deadline_rollback(work):
+    steps = [{"setWeight": 50}, {"pause": {}}]
+    cluster, models, clients, started = setup(work, lambda m: llmd(m, steps, deadline=12))
+    cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf", "sha256": "0" * 64}}}))
+    d = demo.watch(cluster, clients, started, "progress-deadline rollback", rolled_back, 180)
+    reason = demo.condition(d, "Degraded").get("reason")
+    assert reason == "ProgressDeadlineExceeded", d["status"]
+    demo.wait("canary pods removed", lambda: not canary_pods(cluster), 60)
+    clients.stop()
+    total, failed = clients.totals()
+    assert failed == 0, f"{failed} failed: {clients.failures[:3]}"
+    assert set(clients.ok) == {"1"}, clients.ok
+    print(f"{total} requests, none failed, all on revision 1")
+    return cluster
+
+
+def main():
+    case = sys.argv[1]
+    work = tempfile.mkdtemp(prefix=f"e2e-{case}.")
+    ok = False
+    try:
+        {"promoted": promoted, "analysis_rollback": analysis_rollback,
+         "deadline_rollback": deadline_rollback}[case](work)
+        ok = True
+    finally:
+        if not ok:
+            for name in ("operator", "router"):
+                path = os.path.join(work, f"{name}.log")
+                if os.path.exists(path):
+                    print(f"--- {name}.log (tail)\n" + open(path, errors="replace").read()[-5000:],
+                          file=sys.stderr)
+        demo.stop(work)
+        demo.subprocess.run(["rm", "-rf", work])
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
