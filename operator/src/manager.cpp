@@ -53,10 +53,17 @@ Manager::~Manager() {
 }
 
 Informer& Manager::informer_for(const GroupVersionResource& gvr) {
+  return informer_for(gvr, "");
+}
+
+Informer& Manager::informer_for(const GroupVersionResource& gvr,
+                                const std::string& label_selector) {
   std::lock_guard lock(mutex_);
-  auto& slot = informers_[gvr.describe()];
+  auto& slot =
+      informers_[label_selector.empty() ? gvr.describe() : gvr.describe() + "?" + label_selector];
   if (!slot) {
     ReflectorOptions reflector;
+    reflector.label_selector = label_selector;
     reflector.on_watch_restart = metrics_.watch_restart_observer(gvr.describe());
     slot = std::make_unique<Informer>(client_, gvr, gvr.namespaced ? options_.watch_namespace : "",
                                       reflector);

@@ -49,6 +49,9 @@ class Manager {
   const ManagerOptions& options() const { return options_; }
   // The shared informer for a resource in the watched namespace (created once).
   Informer& informer_for(const GroupVersionResource& gvr);
+  // The same, restricted to objects matching a label selector (e.g. "llmops.dev/deployment"):
+  // one shared informer per (resource, selector).
+  Informer& informer_for(const GroupVersionResource& gvr, const std::string& label_selector);
   Controller& add_controller(ControllerOptions options, Reconciler reconciler);
 
   // Blocks until stop() or lost leadership. Returns the exit status: 0 after stop(),

@@ -1,0 +1,170 @@
+#include "llmops/reconcilers/deployment_spec.h"
+
+#include <stdexcept>
+
+namespace llmops::reconcilers {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  throw std::invalid_argument("LLMDeployment " + field + ": " + what);
+}
+
+const json* child(const json& parent, const char* key) {
+  if (!parent.is_object()) return nullptr;
+  auto it = parent.find(key);
+  if (it == parent.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+int64_t integer(const json& value, const std::string& field, int64_t min_value) {
+  if (!value.is_number_integer()) bad(field, "wants an integer, got " + value.dump());
+  const auto number = value.get<int64_t>();
+  if (number < min_value) bad(field, "must be at least " + std::to_string(min_value));
+  return number;
+}
+
+Seconds duration(const json& value, const std::string& field) {
+  if (!value.is_string()) bad(field, "wants a duration string like 15s, got " + value.dump());
+  try {
+    return parse_duration(value.get<std::string>());
+  } catch (const std::invalid_argument& error) {
+    bad(field, error.what());
+  }
+}
+
+std::optional<RevisionControl> control(const json* value, const std::string& field,
+                                       bool with_step) {
+  if (!value) return std::nullopt;
+  if (!value->is_object()) bad(field, "wants an object");
+  RevisionControl result;
+  const json* revision = child(*value, "revision");
+  if (!revision) bad(field + ".revision", "is required");
+  result.revision = integer(*revision, field + ".revision", 1);
+  if (with_step) {
+    if (const json* step = child(*value, "step"))
+      result.step = static_cast<int>(integer(*step, field + ".step", 0));
+  }
+  return result;
+}
+
+AnalysisConfig analysis_config(const json* value) {
+  AnalysisConfig config;
+  if (!value) return config;
+  const std::string field = "spec.rollout.analysis";
+  if (const json* interval = child(*value, "interval")) {
+    config.interval = duration(*interval, field + ".interval");
+    if (config.interval.count() <= 0) bad(field + ".interval", "must be positive");
+  }
+  if (const json* count = child(*value, "count"))
+    config.count = static_cast<int>(integer(*count, field + ".count", 1));
+  if (const json* limit = child(*value, "failureLimit"))
+    config.failure_limit = static_cast<int>(integer(*limit, field + ".failureLimit", 0));
+  if (const json* no_data = child(*value, "noData")) {
+    const std::string text = no_data->is_string() ? no_data->get<std::string>() : "";
+    if (text == "Inconclusive") {
+      config.no_data = NoDataPolicy::kInconclusive;
+    } else if (text == "Fail") {
+      config.no_data = NoDataPolicy::kFail;
+    } else if (text == "Pass") {
+      config.no_data = NoDataPolicy::kPass;
+    } else {
+      bad(field + ".noData", "wants Inconclusive, Fail or Pass, got " + no_data->dump());
+    }
+  }
+  if (const json* metrics = child(*value, "metrics")) {
+    if (!metrics->is_array()) bad(field + ".metrics", "wants a list");
+    for (std::size_t i = 0; i < metrics->size(); ++i) {
+      const std::string item = field + ".metrics[" + std::to_string(i) + "]";
+      const json& entry = (*metrics)[i];
+      const json* name = child(entry, "name");
+      if (!name || !name->is_string() || name->get<std::string>().empty())
+        bad(item + ".name", "is required");
+      MetricRule rule;
+      rule.name = name->get<std::string>();
+      for (auto [key, slot] : {std::pair{"max", &rule.max}, std::pair{"min", &rule.min}}) {
+        if (const json* bound = child(entry, key)) {
+          if (!bound->is_number()) bad(item + "." + key, "wants a number");
+          *slot = bound->get<double>();
+        }
+      }
+      if (!rule.max && !rule.min) bad(item, "needs max and/or min");
+      config.metrics.push_back(rule);
+    }
+  }
+  return config;
+}
+
+}  // namespace
+
+DeploymentSpec parse_deployment_spec(const json& object) {
+  DeploymentSpec spec;
+  const json* metadata = child(object, "metadata");
+  if (!metadata) bad("metadata", "is required");
+  spec.name = metadata->value("name", "");
+  spec.namespace_name = metadata->value("namespace", "default");
+  spec.generation = metadata->value("generation", int64_t{0});
+  if (spec.name.empty()) bad("metadata.name", "is required");
+  const json* body = child(object, "spec");
+  if (!body || !body->is_object()) bad("spec", "is required");
+  if (const json* replicas = child(*body, "replicas"))
+    spec.replicas = static_cast<int>(integer(*replicas, "spec.replicas", 0));
+  const json* model = child(*body, "model");
+  if (!model || !model->is_object()) bad("spec.model", "is required");
+  for (const char* key : {"name", "uri"}) {
+    const json* value = child(*model, key);
+    if (!value || !value->is_string() || value->get<std::string>().empty())
+      bad(std::string("spec.model.") + key, "is required");
+  }
+  spec.model = *model;
+  const json* runtime = child(*body, "runtime");
+  if (!runtime || !runtime->is_object()) bad("spec.runtime", "is required");
+  const json* image = child(*runtime, "image");
+  if (!image || !image->is_string() || image->get<std::string>().empty())
+    bad("spec.runtime.image", "is required");
+  spec.runtime = *runtime;
+  if (const json* limit = child(*body, "revisionHistoryLimit"))
+    spec.revision_history_limit = static_cast<int>(integer(*limit, "spec.revisionHistoryLimit", 0));
+  spec.rollback_to = control(child(*body, "rollbackTo"), "spec.rollbackTo", false);
+
+  const json* rollout = child(*body, "rollout");
+  if (!rollout) return spec;
+  if (const json* steps = child(*rollout, "steps")) {
+    if (!steps->is_array()) bad("spec.rollout.steps", "wants a list");
+    for (std::size_t i = 0; i < steps->size(); ++i) {
+      const std::string field = "spec.rollout.steps[" + std::to_string(i) + "]";
+      const json& entry = (*steps)[i];
+      if (!entry.is_object() || entry.size() != 1)
+        bad(field, "wants exactly one of setWeight, pause, analysis");
+      RolloutStep step;
+      if (const json* weight = child(entry, "setWeight")) {
+        step.kind = RolloutStep::Kind::kSetWeight;
+        step.weight = static_cast<int>(integer(*weight, field + ".setWeight", 0));
+        if (step.weight > 100) bad(field + ".setWeight", "must be at most 100");
+      } else if (const json* pause = child(entry, "pause")) {
+        step.kind = RolloutStep::Kind::kPause;
+        if (const json* length = child(*pause, "duration"))
+          step.duration = duration(*length, field + ".pause.duration");
+      } else if (child(entry, "analysis")) {
+        step.kind = RolloutStep::Kind::kAnalysis;
+      } else {
+        bad(field, "wants exactly one of setWeight, pause, analysis");
+      }
+      spec.steps.push_back(step);
+    }
+  }
+  spec.analysis = analysis_config(child(*rollout, "analysis"));
+  if (const json* deadline = child(*rollout, "progressDeadlineSeconds"))
+    spec.progress_deadline = Seconds(integer(*deadline, "spec.rollout.progressDeadlineSeconds", 1));
+  if (const json* paused = child(*rollout, "paused")) {
+    if (!paused->is_boolean()) bad("spec.rollout.paused", "wants true or false");
+    spec.paused = paused->get<bool>();
+  }
+  spec.promote = control(child(*rollout, "promote"), "spec.rollout.promote", true);
+  spec.abort = control(child(*rollout, "abort"), "spec.rollout.abort", false);
+  return spec;
+}
+
+}  // namespace llmops::reconcilers
