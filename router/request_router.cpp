@@ -71,8 +71,12 @@ std::optional<Choice> RequestRouter::choose(const DeploymentRoute& deployment,
   TrafficSplit& split = split_for(deployment);
   const std::optional<int> chosen =
       session.empty() ? split.next(serviceable) : split.for_session(session, serviceable);
-  if (!chosen) return std::nullopt;
-  return choose_in(deployment, *chosen, exclude);
+  if (chosen) return choose_in(deployment, *chosen, exclude);
+  // No weighted revision can serve (say a canary at 100% lost its pods): a ready pod of
+  // the stable revision, even at weight 0, beats failing the request.
+  if (const auto stable = deployment.effective_stable())
+    return choose_in(deployment, *stable, exclude);
+  return std::nullopt;
 }
 
 std::optional<Choice> RequestRouter::choose_in(const DeploymentRoute& deployment, int number,

@@ -31,8 +31,9 @@ class RequestRouter {
 
   // A revision by weight (sticky when `session` is non-empty) among those with a ready
   // pod not in `exclude`, then its least-loaded pod, ejected ones only when nothing else
-  // is left (ejection steers within a revision, never changes the split). nullopt: no
-  // revision with weight has a ready pod.
+  // is left (ejection steers within a revision, never changes the split). When no
+  // weighted revision has a ready pod, the stable revision's pods (even at weight 0);
+  // nullopt when there are none either.
   std::optional<Choice> choose(const DeploymentRoute& deployment, const std::string& session,
                                const std::set<std::string>& exclude);
   // A pod of `revision` only (weight not required), e.g. stable for a failed canary.

@@ -75,12 +75,20 @@ class Cluster:
         self.spawn("router", [os.path.join(BUILD, "router", "llmops-router"),
                               "--listen", f"127.0.0.1:{router_port}", "--kubeconfig", self.kubeconfig,
                               "--metrics-addr", f"127.0.0.1:{router_metrics_port}"])
-        self.spawn("operator", [os.path.join(BUILD, "operator", "llmops-operator"),
-                                "--kubeconfig", self.kubeconfig,
-                                "--metrics-addr", f"127.0.0.1:{free_port()}",
-                                "--health-addr", f"127.0.0.1:{free_port()}",
-                                "--router-metrics-url", f"http://127.0.0.1:{router_metrics_port}/metrics",
-                                "--scale-down-delay-seconds", "5", *operator_flags])
+        self.operator_argv = [os.path.join(BUILD, "operator", "llmops-operator"),
+                              "--kubeconfig", self.kubeconfig,
+                              "--metrics-addr", f"127.0.0.1:{free_port()}",
+                              "--health-addr", f"127.0.0.1:{free_port()}",
+                              "--router-metrics-url",
+                              f"http://127.0.0.1:{router_metrics_port}/metrics",
+                              "--scale-down-delay-seconds", "5", *operator_flags]
+        self.operator = self.spawn("operator", self.operator_argv)
+
+    def restart_operator(self):
+        """kill -9 the operator and start a new one: it must resume from status alone."""
+        self.operator.send_signal(signal.SIGKILL)
+        self.operator.wait()
+        self.operator = self.spawn("operator", self.operator_argv)
 
     def deployment(self):
         out = self.kubectl("get", "llmd", NAME, "-o", "json", check=False)

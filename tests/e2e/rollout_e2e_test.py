@@ -7,6 +7,7 @@ usage: rollout_e2e_test.py promoted|analysis_rollback|deadline_rollback
   analysis_rollback  a canary failing half its requests is rolled back by the analysis
   deadline_rollback  a canary whose model fails its sha256 never gets ready and is rolled
                      back at the progress deadline
+  operator_killed    kill -9 and restart of the operator at every step: same outcomes
 In every case no client request fails. `promoted` also checks the operator's and the
 router's API use against the shipped RBAC (tests/manifests/rbac_check.py).
 """
@@ -153,13 +154,66 @@ def deadline_rollback(work):
     return cluster
 
 
+def operator_killed(work):
+    """kill -9 of the operator at every step of a rollout (and during the scale-down after
+    it), restarting it each time: the canary still walks every step and is promoted, with
+    no duplicate pods and no failed client request. Then the same for a failing canary:
+    it still ends rolled back by the analysis."""
+    steps = [{"setWeight": 30}, {"pause": {"duration": "3s"}}, {"analysis": {}},
+             {"setWeight": 60}, {"pause": {"duration": "2s"}}]
+    analysis = {"interval": "2s", "count": 2, "failureLimit": 0, "noData": "Inconclusive",
+                "metrics": [{"name": "error-rate", "max": 0.05}]}
+    cluster, models, clients, started = setup(work, lambda m: llmd(m, steps, analysis))
+    kills = []
+
+    def killing(done):
+        def check(d):
+            status = d.get("status", {})
+            point = (status.get("canaryRevision"), status.get("currentStep"), status.get("phase"))
+            if status.get("canaryRevision") and point not in [k for k, _ in kills]:
+                kills.append((point, time.time()))
+                cluster.restart_operator()
+                print(f"killed and restarted the operator at revision {point[0]} step {point[1]} "
+                      f"({point[2]})", flush=True)
+            return done(d)
+        return check
+
+    cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
+    demo.watch(cluster, clients, started, "canary promoted despite the kills", killing(
+        lambda d: demo.current(d) and d["status"].get("stableRevision") == 2 and
+        not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy"), 240)
+    steps_killed = sorted({k[1] for k, _ in kills if k[1] is not None})
+    assert steps_killed == list(range(len(steps))), f"kills at steps {steps_killed}"
+    cluster.restart_operator()  # during the scale-down delay of the old pods
+    old = lambda: json.loads(cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=1", "-o", "json"))["items"]
+    demo.wait("revision 1 pods removed", lambda: not old(), 60)
+    names = [p["metadata"]["name"] for p in json.loads(cluster.kubectl("get", "pods", "-o", "json"))["items"]]
+    assert len(names) == len(set(names)) == 2, names
+
+    kills.clear()
+    cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
+                    json.dumps({"spec": {"runtime": {"args": ["--inject-error-rate", "0.5"]}}}))
+    d = demo.watch(cluster, clients, started, "failing canary rolled back despite the kills", killing(
+        lambda d: demo.current(d) and d["status"].get("phase") == "Degraded" and
+        d["status"].get("stableRevision") == 2 and
+        all(t.get("revision") == 2 or t.get("weight") == 0 for t in d["status"].get("traffic", []))), 240)
+    assert demo.condition(d, "Degraded").get("reason") == "AnalysisFailed", d["status"]
+    time.sleep(1)
+    clients.stop()
+    total, failed = clients.totals()
+    assert failed == 0, f"{failed} failed: {clients.failures[:3]}"
+    print(f"{total} requests across {len(kills)} + more operator kills, none failed: {clients.ok}")
+    return cluster
+
+
 def main():
     case = sys.argv[1]
     work = tempfile.mkdtemp(prefix=f"e2e-{case}.")
     ok = False
     try:
         {"promoted": promoted, "analysis_rollback": analysis_rollback,
-         "deadline_rollback": deadline_rollback}[case](work)
+         "deadline_rollback": deadline_rollback, "operator_killed": operator_killed}[case](work)
         ok = True
     finally:
         if not ok:

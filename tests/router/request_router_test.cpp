@@ -58,8 +58,11 @@ TEST(RequestRouter, RetryAvoidsTheFailedPodAndCanaryFailuresGoToStable) {
   auto retry = router.choose_in(route, *route.effective_stable(), {first->endpoint.address()});
   ASSERT_TRUE(retry);
   EXPECT_EQ(retry->revision, 1);
-  // Only the canary has weight and its one pod failed: nothing else to try.
-  EXPECT_FALSE(router.choose(route, "", {first->endpoint.address()}));
+  // Only the canary has weight and its one pod failed: stable (weight 0) takes it.
+  auto fallback = router.choose(route, "", {first->endpoint.address()});
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->revision, 1);
+  EXPECT_FALSE(router.choose(route, "", {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"}));
 }
 
 TEST(RequestRouter, EjectionSteersWithinARevisionAndNeverChangesTheSplit) {
