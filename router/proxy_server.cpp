@@ -1,5 +1,7 @@
 #include "router/proxy_server.h"
 
+#include "llmops/common/listen.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -675,19 +677,7 @@ ProxyServer::~ProxyServer() {
 
 void ProxyServer::start() {
   auto& impl = *impl_;
-  beast::error_code ec;
-  const auto address = net::ip::make_address(impl.options.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address " + impl.options.address);
-  const tcp::endpoint endpoint(address, impl.options.port);
-  impl.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl.acceptor.bind(endpoint, ec);
-  if (!ec) impl.acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::runtime_error("cannot listen on " + impl.options.address + ":" +
-                             std::to_string(impl.options.port) + ": " + ec.message());
-  }
-  impl.bound_port = impl.acceptor.local_endpoint().port();
+  impl.bound_port = llmops::http::listenOn(impl.acceptor, impl.options.address, impl.options.port);
   net::co_spawn(impl.ioc, impl.accept_loop(), net::detached);
   for (int i = 0; i < std::max(1, impl.options.threads); ++i) {
     impl.threads.emplace_back([&impl] { impl.ioc.run(); });

@@ -1,5 +1,7 @@
 #include "llmops/common/http_server.h"
 
+#include "llmops/common/listen.h"
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -373,19 +375,7 @@ void HttpServer::start() {
     impl.ssl->use_certificate_chain_file(impl.options.tls->certificateChainPem);
     impl.ssl->use_private_key_file(impl.options.tls->privateKeyPem, net::ssl::context::pem);
   }
-  beast::error_code ec;
-  auto address = net::ip::make_address(impl.options.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address " + impl.options.address);
-  tcp::endpoint endpoint(address, impl.options.port);
-  impl.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl.acceptor.bind(endpoint, ec);
-  if (!ec) impl.acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::runtime_error("cannot listen on " + impl.options.address + ":" +
-                             std::to_string(impl.options.port) + ": " + ec.message());
-  }
-  impl.boundPort = impl.acceptor.local_endpoint().port();
+  impl.boundPort = listenOn(impl.acceptor, impl.options.address, impl.options.port);
   impl.accept();
   for (int i = 0; i < std::max(1, impl.options.threads); ++i) {
     impl.threads.emplace_back([&impl] { impl.ioc.run(); });
