@@ -1,10 +1,17 @@
 -- Argo CD health check for llmops.dev/LLMDeployment (resource.customizations.health).
 -- Argo CD runs this with the live object in `obj` and reads the returned table.
---   status.observedGeneration < metadata.generation -> Progressing (operator behind)
---   phase Healthy -> Healthy; Progressing -> Progressing (step, weight);
---   Paused -> Suspended (why: promote, inconclusive analysis, spec.rollout.paused);
---   Degraded -> Degraded (the Degraded condition's reason and message);
---   no status or no phase yet -> Progressing.
+-- It reads the status the operator (reconcilers/src/rollout.cpp) writes: status.phase and
+-- the Available, Progressing and Degraded conditions.
+--   no status, or status.observedGeneration < metadata.generation -> Progressing
+--     (waiting for the operator);
+--   phase Healthy -> Healthy (Progressing False RolloutCompleted);
+--   phase Progressing -> Progressing (Progressing True RolloutInProgress or Scaling);
+--   phase Paused -> Suspended, naming why from the Progressing condition (status Unknown):
+--     PausedAtStep: waiting for promote; AnalysisInconclusive: analysis inconclusive;
+--     RolloutPaused: spec.rollout.paused; another reason: that reason and its message;
+--   phase Degraded -> Degraded with the Degraded condition's reason and message;
+--   no phase yet -> Progressing.
+-- Outside Healthy, an Available condition that is False (ReplicasNotReady) is appended.
 -- Written for Lua 5.1 (Argo CD's gopher-lua) and tested with Lua 5.4: numbers arrive as
 -- floats, so they are printed through integer_text, never tostring.
 
@@ -25,7 +32,7 @@ local function find_condition(status, condition_type)
     return nil
   end
   for _, condition in ipairs(status.conditions) do
-    if condition.type == condition_type then
+    if type(condition) == "table" and condition.type == condition_type then
       return condition
     end
   end
@@ -68,54 +75,37 @@ local function steps_of(spec)
   return {}
 end
 
--- Where the rollout stands, e.g. "canary revision 4 at currentStep 1 of 5, weight 10%",
--- or "revision 3, 2/3 replicas ready" when no canary runs.
-local function position(spec, status)
-  if status.canaryRevision ~= nil then
-    local steps = steps_of(spec)
-    local text = "canary revision " .. integer_text(status.canaryRevision)
-    if status.currentStep ~= nil then
-      text = text .. " at currentStep " .. integer_text(status.currentStep) .. " of " .. integer_text(#steps)
-    end
-    return text .. ", weight " .. integer_text(status.canaryWeight or 0) .. "%"
+-- Where the canary stands, e.g. "canary revision 4 at currentStep 1 of 5, weight 10%";
+-- nil when no canary runs.
+local function canary_position(spec, status)
+  if status.canaryRevision == nil then
+    return nil
   end
-  local text = ""
-  if status.stableRevision ~= nil then
-    text = "revision " .. integer_text(status.stableRevision) .. ", "
+  local text = "canary revision " .. integer_text(status.canaryRevision)
+  if status.currentStep ~= nil then
+    text = text .. " at currentStep " .. integer_text(status.currentStep) .. " of " ..
+               integer_text(#steps_of(spec))
   end
-  local wanted = status.replicas
-  if type(spec) == "table" and spec.replicas ~= nil then
-    wanted = spec.replicas
-  end
-  return text .. integer_text(status.readyReplicas or 0) .. "/" .. integer_text(wanted or 0) .. " replicas ready"
+  return text .. ", weight " .. integer_text(status.canaryWeight or 0) .. "%"
 end
 
--- Why a rollout is held. spec.rollout.paused wins (it holds whatever the step is); then
--- the step kind: a pause without duration waits for promote, an analysis step holds
--- only when its result was inconclusive.
-local function pause_reason(spec, status)
-  if type(spec) == "table" and type(spec.rollout) == "table" and spec.rollout.paused == true then
-    return "spec.rollout.paused is true"
-  end
-  local step = nil
-  if status.currentStep ~= nil then
-    step = steps_of(spec)[status.currentStep + 1]
+-- Why the rollout is held, from the reason of the Progressing condition.
+local function pause_reason(status, progressing)
+  local reason = nil
+  if progressing ~= nil then
+    reason = progressing.reason
   end
   local revision = integer_text(status.canaryRevision or "?")
-  if type(step) == "table" and type(step.pause) == "table" and step.pause.duration == nil then
+  if reason == "PausedAtStep" then
     return "waiting for promote (spec.rollout.promote: {revision: " .. revision .. "})"
   end
-  if type(step) == "table" and step.analysis ~= nil then
+  if reason == "AnalysisInconclusive" then
     return "analysis inconclusive (promote or abort revision " .. revision .. ")"
   end
-  if type(status.analysis) == "table" and type(status.analysis.samples) == "table" then
-    local samples = status.analysis.samples
-    local last = samples[#samples]
-    if type(last) == "table" and last.verdict == "Inconclusive" then
-      return "analysis inconclusive (promote or abort revision " .. revision .. ")"
-    end
+  if reason == "RolloutPaused" then
+    return "spec.rollout.paused is true"
   end
-  return "paused"
+  return describe(progressing) or "no reason reported"
 end
 
 if type(obj.status) ~= "table" then
@@ -137,25 +127,48 @@ if generation ~= nil and (status.observedGeneration == nil or status.observedGen
   return hs
 end
 
+local available = find_condition(status, "Available")
 local progressing = find_condition(status, "Progressing")
 local degraded = find_condition(status, "Degraded")
-local degraded_now = nil
-if degraded ~= nil and degraded.status == "True" then
-  degraded_now = describe(degraded)
+
+-- The stable revision lacks ready pods: said once, unless the other part already says it.
+local function with_unavailable(parts)
+  local text = join(parts)
+  if available ~= nil and available.status == "False" then
+    local message = available.message or ""
+    if message == "" or string.find(text, message, 1, true) == nil then
+      text = join({text, describe(available)})
+    end
+  end
+  return text
 end
 
 if status.phase == "Healthy" then
   hs.status = "Healthy"
-  hs.message = position(spec, status)
+  local parts = {}
+  if progressing ~= nil then
+    table.insert(parts, progressing.message)
+  end
+  if available ~= nil then
+    table.insert(parts, available.message)
+  end
+  hs.message = join(parts)
+  if hs.message == "" then
+    hs.message = "Healthy"
+  end
 elseif status.phase == "Progressing" then
   hs.status = "Progressing"
-  hs.message = join({position(spec, status), describe(progressing), degraded_now})
+  hs.message = with_unavailable({describe(progressing) or canary_position(spec, status) or "Progressing"})
 elseif status.phase == "Paused" then
   hs.status = "Suspended"
-  hs.message = join({"Paused: " .. pause_reason(spec, status), position(spec, status)})
+  hs.message = with_unavailable({"Paused: " .. pause_reason(status, progressing), canary_position(spec, status)})
 elseif status.phase == "Degraded" then
   hs.status = "Degraded"
-  hs.message = degraded_now or describe(degraded) or describe(progressing) or "Degraded (no reason reported)"
+  local why = nil
+  if degraded ~= nil and degraded.status == "True" then
+    why = describe(degraded)
+  end
+  hs.message = with_unavailable({why or describe(progressing) or "Degraded (no reason reported)"})
 else
   hs.status = "Progressing"
   hs.message = "Waiting for the operator to report a phase"

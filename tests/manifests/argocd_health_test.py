@@ -1,12 +1,24 @@
 """Runs manifests/argocd/health.lua on every case of manifests/argocd/health_test.yaml
 (Argo CD's resource_customizations test format) with Debian's Lua, and checks that the
-cases cover every phase and condition reason the reconcilers produce.
+cases cover every (phase, condition type, condition status, reason) combination the
+reconcilers produce.
+
+Against drift, the phases and condition reasons are also read out of the reconcilers'
+sources (reconcilers/src/*.cpp and reconcilers/include/llmops/reconcilers/*.h): a reason
+the code sets that REQUIRED_COMBINATIONS lacks, or one listed there that the code no
+longer sets, fails the test, as does a required combination no case shows.
+
+Cases named testdata/fallback-*.yaml hold statuses the reconcilers never write (no phase,
+an unknown reason...); every other case must show only combinations of the table, so the
+operator-written cases stay realistic.
 
 Each input YAML becomes a Lua table literal (numbers as floats, as Argo CD's gopher-lua
 sees JSON numbers); argocd_health_runner.lua runs the script in Argo CD's sandbox.
 Usage: argocd_health_test.py LUA HEALTH_DIR"""
 
+import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,28 +26,116 @@ import tempfile
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(HERE, "argocd_health_runner.lua")
+RECONCILER_SOURCES = [os.path.join(ROOT, "reconcilers", "src", "*.cpp"),
+                      os.path.join(ROOT, "reconcilers", "include", "llmops", "reconcilers", "*.h")]
 STATUSES = {"Healthy", "Progressing", "Suspended", "Degraded"}
+CONDITION_STATUSES = {"True", "False", "Unknown"}
+FALLBACK_PREFIX = "testdata/fallback-"
 
-# (phase, condition type, condition status or None for any, reason): every combination
-# the reconcilers write (issue 8 uses exactly these reasons). Adding a reason there means
-# adding it here and a test case for it.
+# Why the operator degrades (rollout.cpp: abort() and degraded() calls); in phase Degraded
+# the Degraded condition is True and Progressing False, both with this reason.
+DEGRADED_REASONS = ["AnalysisFailed", "Aborted", "ProgressDeadlineExceeded",
+                    "RollbackTargetNotFound", "RolledBack"]
+# (phase, condition type, condition status, reason): every combination finish_status() in
+# reconcilers/src/rollout.cpp writes. Each needs a case.
 REQUIRED_COMBINATIONS = [
-    ("Healthy", "Progressing", "True", "RolloutCompleted"),
+    ("Healthy", "Available", "True", "MinimumReplicasAvailable"),
     ("Healthy", "Progressing", "False", "RolloutCompleted"),
-    ("Progressing", "Progressing", None, "NewRevision"),
-    ("Progressing", "Progressing", None, "RolloutInProgress"),
-    ("Progressing", "Degraded", "True", "ReplicaFailure"),
-    ("Paused", "Progressing", None, "RolloutPaused"),
-    ("Degraded", "Degraded", "True", "AnalysisFailed"),
-    ("Degraded", "Degraded", "True", "Aborted"),
-    ("Degraded", "Degraded", "True", "ProgressDeadlineExceeded"),
-    ("Degraded", "Degraded", "True", "ReplicaFailure"),
-]
+    ("Healthy", "Degraded", "False", "AsExpected"),
+    ("Progressing", "Available", "True", "MinimumReplicasAvailable"),
+    ("Progressing", "Available", "False", "ReplicasNotReady"),
+    ("Progressing", "Progressing", "True", "RolloutInProgress"),
+    ("Progressing", "Progressing", "True", "Scaling"),
+    ("Progressing", "Degraded", "False", "AsExpected"),
+    ("Paused", "Available", "True", "MinimumReplicasAvailable"),
+    ("Paused", "Available", "False", "ReplicasNotReady"),
+    ("Paused", "Progressing", "Unknown", "RolloutPaused"),
+    ("Paused", "Progressing", "Unknown", "PausedAtStep"),
+    ("Paused", "Progressing", "Unknown", "AnalysisInconclusive"),
+    ("Paused", "Degraded", "False", "AsExpected"),
+    ("Degraded", "Available", "True", "MinimumReplicasAvailable"),
+    ("Degraded", "Available", "False", "ReplicasNotReady"),
+] + [("Degraded", condition_type, status, reason)
+     for reason in DEGRADED_REASONS
+     for condition_type, status in (("Progressing", "False"), ("Degraded", "True"))]
 # Situations that are not a condition reason but change the answer.
 REQUIRED_SITUATIONS = ["no status", "observedGeneration behind", "no phase",
-                       "paused: waiting for promote", "paused: analysis inconclusive",
-                       "paused: spec.rollout.paused"]
+                       "unknown reason"]
+
+
+def strip_comments(text):
+    """C++ source without // and /* */ comments; string and char literals are kept."""
+    out = []
+    i = 0
+    while i < len(text):
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            if i < 0:
+                break
+        elif text.startswith("/*", i):
+            i = text.find("*/", i)
+            i = len(text) if i < 0 else i + 2
+        elif text[i] in "\"'":
+            quote, j = text[i], i + 1
+            while j < len(text) and text[j] != quote:
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def extent(text, start, closing):
+    """text[start:end] up to the `closing` character (";" or the ")" matching the "(" at
+    start) outside string literals and nested parentheses."""
+    depth = 0
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch in "\"'":
+            quote, i = ch, i + 1
+            while i < len(text) and text[i] != quote:
+                i += 2 if text[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if closing == ")" and depth == 0:
+                return text[start:i + 1]
+        elif ch == closing and depth == 0:
+            return text[start:i + 1]
+        i += 1
+    return text[start:]
+
+
+def produced_by_reconcilers():
+    """(phases, condition types, reasons) the reconciler sources set: phases from
+    `phase = "X"`; types from the first literal of set_condition calls; reasons from
+    kReason... constants and the identifier-like literals in set_condition, degraded and
+    abort calls and in assignments to variables named *reason* (statuses and types aside)."""
+    paths = sorted(p for pattern in RECONCILER_SOURCES for p in glob.glob(pattern))
+    if not paths:
+        raise RuntimeError(f"no reconciler sources at {RECONCILER_SOURCES}")
+    phases, types, reasons, candidates = set(), set(), set(), set()
+    for path in paths:
+        with open(path) as f:
+            text = strip_comments(f.read())
+        phases |= set(re.findall(r'\bphase\s*=\s*"(\w+)"', text))
+        reasons |= set(re.findall(r'\bkReason\w*\s*=\s*"(\w+)"', text))
+        for match in re.finditer(r"\b(set_condition|degraded|abort)\s*\(", text):
+            call = extent(text, match.end() - 1, ")")
+            literals = re.findall(r'"([^"\\]*)"', call)
+            if match.group(1) == "set_condition" and literals:
+                types.add(literals[0])
+            candidates |= set(literals)
+        for match in re.finditer(r"\b\w*reason\w*\s*=(?!=)", text):
+            candidates |= set(re.findall(r'"([^"\\]*)"', extent(text, match.end(), ";")))
+    reasons |= {c for c in candidates if re.fullmatch(r"[A-Z][A-Za-z0-9]*", c)} - types - CONDITION_STATUSES
+    return phases, types, reasons
 
 
 class StringTimestampLoader(yaml.SafeLoader):
@@ -96,7 +196,8 @@ def run_health(lua, health_lua, obj, work):
 
 
 def situations(obj):
-    found = set()
+    """What a case shows: its (phase, type, status, reason) combinations, or the situation
+    ("no status", ...) health.lua answers before reading any condition."""
     status = obj.get("status")
     if not isinstance(status, dict):
         return {"no status"}
@@ -104,23 +205,35 @@ def situations(obj):
     if generation is not None and status.get("observedGeneration", 0) < generation:
         return {"observedGeneration behind"}
     phase = status.get("phase")
-    if phase is None:
-        found.add("no phase")
+    found = set() if phase is not None else {"no phase"}
+    known = {combination[3] for combination in REQUIRED_COMBINATIONS}
     for condition in status.get("conditions", []):
         found.add((phase, condition.get("type"), condition.get("status"), condition.get("reason")))
-        found.add((phase, condition.get("type"), None, condition.get("reason")))
-    if phase == "Paused":
-        rollout = obj.get("spec", {}).get("rollout", {})
-        steps = rollout.get("steps", [])
-        step = status.get("currentStep")
-        current = steps[step] if step is not None and step < len(steps) else {}
-        if rollout.get("paused"):
-            found.add("paused: spec.rollout.paused")
-        elif "pause" in current and "duration" not in (current["pause"] or {}):
-            found.add("paused: waiting for promote")
-        elif "analysis" in current:
-            found.add("paused: analysis inconclusive")
+        if condition.get("reason") not in known:
+            found.add("unknown reason")
     return found
+
+
+def drift(covered_by_operator_cases):
+    """Failures where the reconcilers' sources and REQUIRED_COMBINATIONS disagree, or a
+    reason the sources set shows in no operator-written case."""
+    failures = []
+    phases, types, reasons = produced_by_reconcilers()
+    print(f"reconcilers set phases {sorted(phases)}, condition types {sorted(types)}, "
+          f"reasons {sorted(reasons)}")
+    for what, in_code, column in (("phase", phases, 0), ("condition type", types, 1),
+                                  ("reason", reasons, 3)):
+        in_table = {combination[column] for combination in REQUIRED_COMBINATIONS}
+        for name in sorted(in_code - in_table):
+            failures.append(f"the reconcilers set {what} {name!r}, which REQUIRED_COMBINATIONS "
+                            f"lacks: add its combinations there and test cases for them")
+        for name in sorted(in_table - in_code):
+            failures.append(f"REQUIRED_COMBINATIONS lists {what} {name!r}, which the reconcilers "
+                            f"no longer set: drop it and its cases")
+    shown = {c[3] for c in covered_by_operator_cases if isinstance(c, tuple)}
+    for reason in sorted(reasons - shown):
+        failures.append(f"no test case shows reason {reason!r}, which the reconcilers set")
+    return failures
 
 
 def main():
@@ -130,13 +243,24 @@ def main():
         tests = yaml.safe_load(f)["tests"]
     failures = []
     covered = set()
+    covered_by_operator_cases = set()
+    table = set(REQUIRED_COMBINATIONS)
     with tempfile.TemporaryDirectory(prefix="argocd-health.") as work:
         for test in tests:
             path = test["inputPath"]
             want = test["healthStatus"]
             with open(os.path.join(health_dir, path)) as f:
                 obj = yaml.load(f, Loader=StringTimestampLoader)
-            covered |= situations(obj)
+            shown = situations(obj)
+            covered |= shown
+            if not path.startswith(FALLBACK_PREFIX):
+                covered_by_operator_cases |= shown
+                for odd in sorted(c for c in shown if isinstance(c, tuple) and c not in table):
+                    failures.append(f"{path}: {odd} is not a combination the reconcilers write "
+                                    f"(fix the case, or name it {FALLBACK_PREFIX}*.yaml)")
+                if "unknown reason" in shown or "no phase" in shown:
+                    failures.append(f"{path}: shows a status the reconcilers never write; "
+                                    f"name it {FALLBACK_PREFIX}*.yaml")
             try:
                 status, message = run_health(lua, health_lua, obj, work)
             except RuntimeError as error:
@@ -149,9 +273,13 @@ def main():
                                 f"want {want['status']} {want['message']!r}")
             else:
                 print(f"ok   {path}: {status} {message!r}")
-    for needed in REQUIRED_COMBINATIONS + REQUIRED_SITUATIONS:
+    for needed in REQUIRED_COMBINATIONS:
+        if needed not in covered_by_operator_cases:
+            failures.append(f"no operator-written test case covers {needed}")
+    for needed in REQUIRED_SITUATIONS:
         if needed not in covered:
             failures.append(f"no test case covers {needed}")
+    failures += drift(covered_by_operator_cases)
     listed = {test["inputPath"] for test in tests}
     for name in sorted(os.listdir(os.path.join(health_dir, "testdata"))):
         if f"testdata/{name}" not in listed:
