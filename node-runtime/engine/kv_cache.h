@@ -17,6 +17,8 @@ class KvCache {
   float* value(int layer, int pos) { return values_.data() + offset(layer, pos); }
   const float* key(int layer, int pos) const { return keys_.data() + offset(layer, pos); }
   const float* value(int layer, int pos) const { return values_.data() + offset(layer, pos); }
+  // Floats between consecutive positions of one layer (keys and values alike).
+  int64_t position_stride() const { return kv_dim_; }
   size_t size_bytes() const { return (keys_.size() + values_.size()) * sizeof(float); }
 
  private:

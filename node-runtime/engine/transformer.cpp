@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
 #include "kernels.h"
+#include "thread_pool.h"
 
 namespace llmops::engine {
 
@@ -21,31 +24,36 @@ void rmsnorm(float* out, const float* x, const float* weight, int n, float eps) 
   for (int j = 0; j < n; ++j) out[j] = weight[j] * (ss * x[j]);
 }
 
-void softmax(float* x, int n) {
-  float max = x[0];
-  for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
-  float sum = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  for (int i = 0; i < n; ++i) x[i] /= sum;
-}
-
-// Rotates adjacent pairs (i, i+1) of each head's first rope_dim dimensions.
-void rope(float* v, int n_heads, int head_size, int rope_dim, const float* freqs, int pos) {
+// Rotates adjacent pairs (i, i+1) of each head's first rope_dim dimensions by the angles
+// whose cosines and sines are given (one per pair, the same for every head).
+void rope(float* v, int n_heads, int head_size, int rope_dim, const float* cos, const float* sin) {
   for (int h = 0; h < n_heads; ++h) {
     float* head = v + h * head_size;
     for (int i = 0; i < rope_dim; i += 2) {
-      const float angle = static_cast<float>(pos) * freqs[i / 2];
-      const float c = std::cos(angle);
-      const float s = std::sin(angle);
+      const float c = cos[i / 2];
+      const float s = sin[i / 2];
       const float v0 = head[i];
       const float v1 = head[i + 1];
       head[i] = v0 * c - v1 * s;
       head[i + 1] = v0 * s + v1 * c;
     }
   }
+}
+
+// Several products of the same inputs in one pass of the pool when the matrices share a
+// type (the usual case), else one by one; the results are the same bits either way.
+void matmul_shared_input(std::initializer_list<const TensorView*> ws, const float* x, int64_t n,
+                         std::initializer_list<float*> ys, ThreadPool* pool) {
+  const TensorView& first = **ws.begin();
+  const bool alike = std::all_of(ws.begin(), ws.end(), [&](const TensorView* w) {
+    return w->type == first.type && w->cols == first.cols;
+  });
+  if (alike) {
+    matmul_many({ws.begin(), ws.size()}, x, n, {ys.begin(), ys.size()}, pool);
+    return;
+  }
+  auto y = ys.begin();
+  for (const TensorView* w : ws) matmul(*w, x, n, *y++, pool);
 }
 
 }  // namespace
@@ -58,7 +66,6 @@ Transformer::Transformer(const Model& model, ThreadPool* pool) : model_(model), 
     rope_freqs_.push_back(
         1.0f / std::pow(c.rope_theta, static_cast<float>(i) / static_cast<float>(head_size)));
   }
-  att_.resize(static_cast<size_t>(c.context_length));
   reserve(1, 1);
 }
 
@@ -74,6 +81,8 @@ void Transformer::reserve(size_t n_tokens, size_t n_logits) {
     v_.resize(n_tokens * c.kv_dim());
     hb_.resize(n_tokens * c.hidden_dim);
     hb2_.resize(n_tokens * c.hidden_dim);
+    rope_cos_.resize(n_tokens * (c.rope_dim / 2));
+    rope_sin_.resize(n_tokens * (c.rope_dim / 2));
   }
   if (n_logits * c.vocab_size > logits_.size()) {
     logits_.resize(n_logits * c.vocab_size);
@@ -81,30 +90,42 @@ void Transformer::reserve(size_t n_tokens, size_t n_logits) {
   }
 }
 
-void Transformer::attention(const BatchToken& t, int layer, const float* q, float* out) {
+void Transformer::parallel(int64_t n, int64_t work,
+                           const std::function<void(int64_t, int64_t)>& fn) {
+  // Below this many (multiply-add or exp) operations, waking the pool costs more than it
+  // saves.
+  constexpr int64_t kMinParallelWork = 32 * 1024;
+  if (pool_ == nullptr || n < 2 || work < kMinParallelWork) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  pool_->parallel_for(n, fn);
+}
+
+void Transformer::attention(std::span<const BatchToken> batch, int layer, const float* q,
+                            float* out) {
   const ModelConfig& c = model_.config;
   const int head_size = c.head_size();
   const int group = c.n_heads / c.n_kv_heads;  // query heads per K/V head
-  const float sqrt_head = std::sqrt(static_cast<float>(head_size));
-  float* att = att_.data();
-  for (int h = 0; h < c.n_heads; ++h) {
-    const float* qh = q + h * head_size;
-    const int kv_offset = (h / group) * head_size;
-    for (int p = 0; p <= t.pos; ++p) {
-      const float* k = t.cache->key(layer, p) + kv_offset;
-      float score = 0.0f;
-      for (int i = 0; i < head_size; ++i) score += qh[i] * k[i];
-      att[p] = score / sqrt_head;
+  const auto n = static_cast<int64_t>(batch.size());
+  int64_t work = 0;
+  for (const BatchToken& t : batch) work += int64_t{t.pos + 1} * c.n_heads * head_size * 2;
+  // Head-major items, so that each thread gets a share of every token (late positions
+  // of a prefill chunk cost more than early ones).
+  parallel(n * c.n_heads, work, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> att;
+    for (int64_t item = begin; item < end; ++item) {
+      const auto h = static_cast<int>(item / n);
+      const int64_t i = item % n;
+      const BatchToken& t = batch[i];
+      if (att.size() <= static_cast<size_t>(t.pos)) att.resize(static_cast<size_t>(t.pos) + 1);
+      const int64_t offset = i * c.dim + h * head_size;
+      const int kv_offset = (h / group) * head_size;
+      attention_head(q + offset, t.cache->key(layer, 0) + kv_offset,
+                     t.cache->value(layer, 0) + kv_offset, t.cache->position_stride(), t.pos + 1,
+                     head_size, att.data(), out + offset);
     }
-    softmax(att, t.pos + 1);
-    float* oh = out + h * head_size;
-    std::fill(oh, oh + head_size, 0.0f);
-    for (int p = 0; p <= t.pos; ++p) {
-      const float* v = t.cache->value(layer, p) + kv_offset;
-      const float a = att[p];
-      for (int i = 0; i < head_size; ++i) oh[i] += a * v[i];
-    }
-  }
+  });
 }
 
 std::span<const float> Transformer::forward_batch(std::span<const BatchToken> batch) {
@@ -129,41 +150,54 @@ std::span<const float> Transformer::forward_batch(std::span<const BatchToken> ba
   const int dim = c.dim, kv_dim = c.kv_dim(), hidden = c.hidden_dim, head_size = c.head_size();
 
   for (int64_t i = 0; i < n; ++i) get_row(w.token_embd, batch[i].token, x_.data() + i * dim);
+  // RoPE angles depend on the position only: once per token, shared by heads and layers.
+  const int pairs = c.rope_dim / 2;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int j = 0; j < pairs; ++j) {
+      const float angle = static_cast<float>(batch[i].pos) * rope_freqs_[j];
+      rope_cos_[i * pairs + j] = std::cos(angle);
+      rope_sin_[i * pairs + j] = std::sin(angle);
+    }
+  }
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& lw = w.layers[l];
     for (int64_t i = 0; i < n; ++i) {
       rmsnorm(xb_.data() + i * dim, x_.data() + i * dim, lw.attn_norm.f32(), dim, c.rms_eps);
     }
-    matmul(lw.wq, xb_.data(), n, q_.data(), pool_);
-    matmul(lw.wk, xb_.data(), n, k_.data(), pool_);
-    matmul(lw.wv, xb_.data(), n, v_.data(), pool_);
+    matmul_shared_input({&lw.wq, &lw.wk, &lw.wv}, xb_.data(), n, {q_.data(), k_.data(), v_.data()},
+                        pool_);
     // Store every token's K/V first: a token attends to earlier tokens of its sequence
     // that sit in the same batch (chunked prefill).
     for (int64_t i = 0; i < n; ++i) {
       const BatchToken& t = batch[i];
       float* q = q_.data() + i * dim;
       float* k = k_.data() + i * kv_dim;
-      rope(q, c.n_heads, head_size, c.rope_dim, rope_freqs_.data(), t.pos);
-      rope(k, c.n_kv_heads, head_size, c.rope_dim, rope_freqs_.data(), t.pos);
+      const float* cos = rope_cos_.data() + i * pairs;
+      const float* sin = rope_sin_.data() + i * pairs;
+      rope(q, c.n_heads, head_size, c.rope_dim, cos, sin);
+      rope(k, c.n_kv_heads, head_size, c.rope_dim, cos, sin);
       std::memcpy(t.cache->key(l, t.pos), k, kv_dim * sizeof(float));
       std::memcpy(t.cache->value(l, t.pos), v_.data() + i * kv_dim, kv_dim * sizeof(float));
     }
-    for (int64_t i = 0; i < n; ++i) {
-      attention(batch[i], l, q_.data() + i * dim, xb_.data() + i * dim);
-    }
+    attention(batch, l, q_.data(), xb_.data());
     matmul(lw.wo, xb_.data(), n, xb2_.data(), pool_);
     for (int64_t i = 0; i < n * dim; ++i) x_[i] += xb2_[i];
 
     for (int64_t i = 0; i < n; ++i) {
       rmsnorm(xb_.data() + i * dim, x_.data() + i * dim, lw.ffn_norm.f32(), dim, c.rms_eps);
     }
-    matmul(lw.w_gate, xb_.data(), n, hb_.data(), pool_);
-    matmul(lw.w_up, xb_.data(), n, hb2_.data(), pool_);
-    for (int64_t i = 0; i < n * hidden; ++i) {
-      const float g = hb_[i];
-      hb_[i] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[i];  // SiLU(gate) * up
-    }
+    matmul_shared_input({&lw.w_gate, &lw.w_up}, xb_.data(), n, {hb_.data(), hb2_.data()}, pool_);
+    // SiLU(gate) * up, elementwise: split across threads in slices of kSliceFloats.
+    constexpr int64_t kSliceFloats = 512;
+    const int64_t total = n * hidden;
+    parallel((total + kSliceFloats - 1) / kSliceFloats, total * 8, [&](int64_t s0, int64_t s1) {
+      const int64_t end = std::min(total, s1 * kSliceFloats);
+      for (int64_t i = s0 * kSliceFloats; i < end; ++i) {
+        const float g = hb_[i];
+        hb_[i] = g * (1.0f / (1.0f + std::exp(-g))) * hb2_[i];
+      }
+    });
     matmul(lw.w_down, hb_.data(), n, xb_.data(), pool_);
     for (int64_t i = 0; i < n * dim; ++i) x_[i] += xb_[i];
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -46,13 +47,19 @@ class Transformer {
 
  private:
   void reserve(size_t n_tokens, size_t n_logits);
-  void attention(const BatchToken& t, int layer, const float* q, float* out);
+  // Attention of every token of the batch (q: n × dim) into out (n × dim), heads and
+  // tokens split across the pool's threads.
+  void attention(std::span<const BatchToken> batch, int layer, const float* q, float* out);
+  // fn(begin, end) over [0, n), on the pool when there is one and the work (about `work`
+  // operations in all) is worth waking it.
+  void parallel(int64_t n, int64_t work, const std::function<void(int64_t, int64_t)>& fn);
 
   const Model& model_;
   ThreadPool* pool_;
   size_t capacity_ = 0;  // tokens the scratch buffers hold
-  std::vector<float> x_, xb_, xb2_, hb_, hb2_, q_, k_, v_, att_, logits_, final_;
-  std::vector<float> rope_freqs_;  // per rotated pair within a head
+  std::vector<float> x_, xb_, xb2_, hb_, hb2_, q_, k_, v_, logits_, final_;
+  std::vector<float> rope_freqs_;           // per rotated pair within a head
+  std::vector<float> rope_cos_, rope_sin_;  // per token of the batch and rotated pair
 };
 
 }  // namespace llmops::engine

@@ -1,5 +1,6 @@
 // Batching never changes results: tokens of several sequences run together give
-// bit-identical logits to each sequence run alone, one token at a time.
+// bit-identical logits to each sequence run alone, one token at a time, with every
+// kernel variant.
 #include "engine/transformer.h"
 
 #include <gtest/gtest.h>
@@ -9,27 +10,15 @@
 #include <vector>
 
 #include "engine/model_writer.h"
+#include "engine/thread_pool.h"
+#include "kernel_variants.h"
 
 namespace llmops::engine {
 namespace {
 
-class TransformerBatch : public ::testing::TestWithParam<TensorType> {};
-
-TEST_P(TransformerBatch, BatchedEqualsSequentialBitForBit) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("llmops-batch-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  MakeModelOptions options;
-  options.dim = 64;
-  options.hidden_dim = 128;
-  options.n_layers = 2;
-  options.n_heads = 4;
-  options.n_kv_heads = 2;
-  options.context_length = 32;
-  options.type = GetParam();
-  options.out = (dir / "m.gguf").string();
-  make_model(options);
-  const Model model = load_model(options.out);
+// Runs three sequences alone, token by token, then together (a prefill batch, then one
+// token of each running sequence per step) and compares every logit bit for bit.
+void expect_batched_equals_sequential(const Model& model) {
   const int vocab = model.config.vocab_size;
   const std::vector<std::vector<int32_t>> seqs = {
       {1, 10, 20, 30, 40, 50}, {1, 99}, {1, 7, 7, 7, 200, 201, 202, 203}};
@@ -47,7 +36,8 @@ TEST_P(TransformerBatch, BatchedEqualsSequentialBitForBit) {
 
   // Together: the first two tokens of each sequence as one prefill batch, then one token
   // of each still-running sequence per step.
-  Transformer batched(model);
+  ThreadPool pool(3);  // threads split rows, heads and tokens: results must not change
+  Transformer batched(model, &pool);
   std::vector<KvCache> caches(seqs.size(), KvCache(model.config, 32));
   std::vector<BatchToken> prefill;
   for (size_t s = 0; s < seqs.size(); ++s) {
@@ -79,11 +69,36 @@ TEST_P(TransformerBatch, BatchedEqualsSequentialBitForBit) {
       EXPECT_EQ(got, expected[who[i]][p]) << "seq " << who[i] << " pos " << p;
     }
   }
+}
+
+class TransformerBatch : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(TransformerBatch, BatchedEqualsSequentialBitForBit) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmops-batch-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  MakeModelOptions options;
+  options.dim = 64;
+  options.hidden_dim = 128;
+  options.n_layers = 2;
+  options.n_heads = 4;
+  options.n_kv_heads = 2;
+  options.context_length = 32;
+  options.type = GetParam();
+  options.out = (dir / "m.gguf").string();
+  make_model(options);
+  const Model model = load_model(options.out);
+  for (KernelVariant v : supported_variants()) {
+    SCOPED_TRACE("kernels " + std::string(kernel_variant_name(v)));
+    VariantScope scope(v);
+    expect_batched_equals_sequential(model);
+  }
   std::filesystem::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, TransformerBatch,
-                         ::testing::Values(TensorType::F32, TensorType::Q8_0, TensorType::Q4_0));
+                         ::testing::Values(TensorType::F32, TensorType::F16, TensorType::Q8_0,
+                                           TensorType::Q4_0));
 
 TEST(Transformer, RejectsTokensAndPositionsOutOfRange) {
   const auto dir =

@@ -1,0 +1,213 @@
+// matmul over a batch of inputs (the matrix-matrix kernels of prefill and batched decode)
+// for every kernel variant: close to the scalar reference, and for each input
+// bit-identical to the matrix-vector product of that input alone, at sizes that leave
+// ragged row and input tiles.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/kernels.h"
+#include "engine/kernels_variants.h"
+#include "engine/quant.h"
+#include "engine/thread_pool.h"
+#include "kernel_variants.h"
+
+namespace llmops::engine {
+namespace {
+
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  TensorView view;
+};
+
+Matrix random_matrix(TensorType type, int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  Matrix m;
+  std::vector<float> row(cols);
+  m.bytes.resize(row_bytes(type, cols) * rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : row) v = dist(rng);
+    if (r % 5 == 4) std::fill(row.begin(), row.begin() + std::min<int64_t>(cols, 32), 0.0f);
+    quantize_row(type, row.data(), m.bytes.data() + r * row_bytes(type, cols), cols);
+  }
+  m.view = TensorView{"w", type, rows, cols, m.bytes.data()};
+  return m;
+}
+
+std::vector<float> random_inputs(int64_t n, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(n * cols);
+  for (auto& v : x) v = dist(rng);
+  // A block of zeros and one of large values: scales of 0 and far from 1.
+  if (cols >= 64) {
+    std::fill(x.begin(), x.begin() + 32, 0.0f);
+    for (int64_t j = 32; j < 64; ++j) x[j] *= 1000.0f;
+  }
+  return x;
+}
+
+struct Shape {
+  TensorType type;
+  int64_t rows, cols;
+};
+
+std::string shape_name(const ::testing::TestParamInfo<Shape>& info) {
+  const Shape& s = info.param;
+  return std::string(type_name(s.type)) + "_" + std::to_string(s.rows) + "x" +
+         std::to_string(s.cols);
+}
+
+class MatmulBatch : public ::testing::TestWithParam<Shape> {};
+
+// Every variant, n = 1..9, against the exact product in double of the weights as
+// decoded and against the scalar variant: fp32 error for float inputs, the 8-bit
+// inputs' error for integer paths.
+TEST_P(MatmulBatch, EveryVariantMatchesTheReference) {
+  const Shape s = GetParam();
+  const Matrix w = random_matrix(s.type, s.rows, s.cols, 11);
+  std::vector<float> dense(s.rows * s.cols);
+  for (int64_t r = 0; r < s.rows; ++r) {
+    dequantize_row(s.type, w.view.row(r), dense.data() + r * s.cols, s.cols);
+  }
+  for (int64_t n = 1; n <= 9; ++n) {
+    const auto x = random_inputs(n, s.cols, 100 + static_cast<uint32_t>(n));
+    std::vector<float> scalar(n * s.rows);
+    {
+      VariantScope scope(KernelVariant::Scalar);
+      matmul(w.view, x.data(), n, scalar.data());
+    }
+    for (KernelVariant v : supported_variants()) {
+      SCOPED_TRACE(std::string(kernel_variant_name(v)) + " n=" + std::to_string(n));
+      VariantScope scope(v);
+      std::vector<float> y(n * s.rows);
+      matmul(w.view, x.data(), n, y.data());
+      const bool quantized_inputs = v != KernelVariant::Scalar && is_quantized(s.type);
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t r = 0; r < s.rows; ++r) {
+          double exact = 0, magnitude = 0;
+          for (int64_t j = 0; j < s.cols; ++j) {
+            const double p = static_cast<double>(dense[r * s.cols + j]) * x[i * s.cols + j];
+            exact += p;
+            magnitude += std::fabs(p);
+          }
+          const double tolerance = (quantized_inputs ? 2e-2 : 1e-5) * magnitude + 1e-5;
+          ASSERT_NEAR(y[i * s.rows + r], exact, tolerance) << "row " << r << " input " << i;
+          // and the scalar variant (itself within 1e-5 of exact)
+          ASSERT_NEAR(y[i * s.rows + r], scalar[i * s.rows + r], tolerance + 1e-5 * magnitude)
+              << "against scalar, row " << r << " input " << i;
+        }
+      }
+    }
+  }
+}
+
+// Within a variant, each input's outputs are the same bits whether it runs alone
+// (matrix-vector), in a batch of any size, or on several threads.
+TEST_P(MatmulBatch, EachInputIsBitIdenticalToItsMatrixVectorProduct) {
+  const Shape s = GetParam();
+  const Matrix w = random_matrix(s.type, s.rows, s.cols, 21);
+  const int64_t max_n = 9;
+  const auto x = random_inputs(max_n, s.cols, 23);
+  ThreadPool pool(3);
+  for (KernelVariant v : supported_variants()) {
+    SCOPED_TRACE(std::string(kernel_variant_name(v)));
+    VariantScope scope(v);
+    std::vector<float> alone(max_n * s.rows);
+    for (int64_t i = 0; i < max_n; ++i) {
+      matmul(w.view, x.data() + i * s.cols, 1, alone.data() + i * s.rows);
+    }
+    for (int64_t n = 1; n <= max_n; ++n) {
+      SCOPED_TRACE("n=" + std::to_string(n));
+      std::vector<float> batched(n * s.rows), threaded(n * s.rows);
+      matmul(w.view, x.data(), n, batched.data());
+      matmul(w.view, x.data(), n, threaded.data(), &pool);
+      for (int64_t i = 0; i < n * s.rows; ++i) {
+        ASSERT_EQ(std::memcmp(&batched[i], &alone[i], sizeof(float)), 0)
+            << "row " << i % s.rows << " input " << i / s.rows << ": " << batched[i] << " vs "
+            << alone[i];
+        ASSERT_EQ(std::memcmp(&threaded[i], &alone[i], sizeof(float)), 0)
+            << "threaded, row " << i % s.rows << " input " << i / s.rows;
+      }
+    }
+  }
+}
+
+// Rows not a multiple of any tile (1..13, 37), blocks odd and even, F32 / F16 columns
+// that leave a partial SIMD chunk.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MatmulBatch,
+    ::testing::Values(Shape{TensorType::F32, 1, 1}, Shape{TensorType::F32, 13, 17},
+                      Shape{TensorType::F32, 37, 172}, Shape{TensorType::F32, 9, 64},
+                      Shape{TensorType::F16, 5, 9}, Shape{TensorType::F16, 37, 172},
+                      Shape{TensorType::F16, 11, 96}, Shape{TensorType::Q8_0, 1, 32},
+                      Shape{TensorType::Q8_0, 7, 64}, Shape{TensorType::Q8_0, 37, 96},
+                      Shape{TensorType::Q8_0, 13, 160}, Shape{TensorType::Q8_0, 19, 2112},
+                      Shape{TensorType::Q4_0, 1, 32}, Shape{TensorType::Q4_0, 6, 64},
+                      Shape{TensorType::Q4_0, 37, 96}, Shape{TensorType::Q4_0, 13, 160},
+                      Shape{TensorType::Q4_0, 19, 2112}),
+    shape_name);
+
+// Q, K and V in one pass: each output the same bits as its own matmul, on every variant.
+TEST(MatmulMany, EqualsOneMatmulPerMatrix) {
+  ThreadPool pool(2);
+  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::Q8_0, TensorType::Q4_0}) {
+    const Matrix a = random_matrix(type, 96, 128, 41);
+    const Matrix b = random_matrix(type, 33, 128, 42);
+    const Matrix c = random_matrix(type, 7, 128, 43);
+    const int64_t n = 6;
+    const auto x = random_inputs(n, 128, 44);
+    for (KernelVariant v : supported_variants()) {
+      SCOPED_TRACE(std::string(type_name(type)) + " " + std::string(kernel_variant_name(v)));
+      VariantScope scope(v);
+      std::vector<float> ya(n * 96), yb(n * 33), yc(n * 7);
+      const TensorView* ws[] = {&a.view, &b.view, &c.view};
+      float* ys[] = {ya.data(), yb.data(), yc.data()};
+      matmul_many(ws, x.data(), n, ys, &pool);
+      for (const auto& [m, got] : {std::pair{&a, &ya}, std::pair{&b, &yb}, std::pair{&c, &yc}}) {
+        std::vector<float> want(got->size());
+        matmul(m->view, x.data(), n, want.data());
+        EXPECT_EQ(*got, want) << m->view.rows << " rows";
+      }
+    }
+  }
+}
+
+TEST(MatmulMany, RefusesMatricesOfDifferentWidthsOrTypes) {
+  const Matrix a = random_matrix(TensorType::Q8_0, 4, 64, 1);
+  const Matrix b = random_matrix(TensorType::Q8_0, 4, 96, 2);
+  const Matrix c = random_matrix(TensorType::Q4_0, 4, 64, 3);
+  std::vector<float> x(96, 1.0f), y1(4), y2(4);
+  float* ys[] = {y1.data(), y2.data()};
+  const TensorView* widths[] = {&a.view, &b.view};
+  EXPECT_THROW(matmul_many(widths, x.data(), 1, ys), std::invalid_argument);
+  const TensorView* types[] = {&a.view, &c.view};
+  EXPECT_THROW(matmul_many(types, x.data(), 1, ys), std::invalid_argument);
+  const TensorView* one[] = {&a.view};
+  EXPECT_THROW(matmul_many(one, x.data(), 1, ys), std::invalid_argument);  // 1 matrix, 2 outputs
+}
+
+// The SIMD quantizer rounds exactly as the scalar one: same bytes, same scales.
+TEST(QuantizeInputs, SimdMatchesScalarBitForBit) {
+  if (!kernel_variant_supported(KernelVariant::Avx2)) GTEST_SKIP() << "no AVX2 on this CPU";
+  const int64_t cols = 32 * 7;
+  auto x = random_inputs(1, cols, 31);
+  x[70] = 0.5f;  // ties and exact multiples of the scale
+  x[71] = -127.0f;
+  x[72] = 127.0f;
+  std::vector<int8_t> q_scalar(cols), q_simd(cols);
+  std::vector<float> d_scalar(cols / 32), d_simd(cols / 32);
+  kernels::quantize_scalar(x.data(), cols, q_scalar.data(), d_scalar.data());
+  kernels::quantize_avx2(x.data(), cols, q_simd.data(), d_simd.data());
+  EXPECT_EQ(q_scalar, q_simd);
+  EXPECT_EQ(d_scalar, d_simd);
+  EXPECT_EQ(d_scalar[0], 0.0f);  // the all-zero block
+}
+
+}  // namespace
+}  // namespace llmops::engine
