@@ -264,10 +264,23 @@ class StaticBackend:
     def drain(self, revision, index):
         self.pods[(revision, index)][0].send_signal(signal.SIGTERM)
 
-    def close(self):
+    def stop_router(self):
         if self.router:
             self.router.terminate()
-            self.router.wait(timeout=40)
+            try:
+                self.router.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.router.kill()
+                self.router.wait()
+                raise AssertionError("the router did not exit within 40 s of SIGTERM")
+
+    def close(self):
+        try:
+            self.stop_router()
+        finally:
+            self.stop_pods()
+
+    def stop_pods(self):
         for process, _ in self.pods.values():
             if process.poll() is None:
                 process.kill()
@@ -358,10 +371,10 @@ class KubeBackend(StaticBackend):
         self.h.kubectl(self.dc, "delete", "pod", self.pod_name(revision, index), "--wait=false")
 
     def close(self):
-        if self.router:
-            self.router.terminate()
-            self.router.wait(timeout=40)
-        self.dc.close()
+        try:
+            self.stop_router()
+        finally:
+            self.dc.close()
 
 
 # ---------------------------------------------------------------- cases
