@@ -223,7 +223,7 @@ def view_line(started, d, clients):
     return "  ".join(parts)
 
 
-def watch(cluster, clients, started, what, done, timeout):
+def watch(cluster, clients, started, what, done, timeout, interval=1.0):
     """Prints the live view about once a second until done(deployment) or timeout."""
     print(f"\n== {what}", flush=True)
     deadline = time.time() + timeout
@@ -236,7 +236,7 @@ def watch(cluster, clients, started, what, done, timeout):
             last_line = line
         if d and done(d):
             return d
-        time.sleep(1)
+        time.sleep(interval)
     raise RuntimeError(f"timed out after {timeout}s: {what}")
 
 

@@ -182,9 +182,12 @@ def operator_killed(work):
                     json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
     demo.watch(cluster, clients, started, "canary promoted despite the kills", killing(
         lambda d: demo.current(d) and d["status"].get("stableRevision") == 2 and
-        not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy"), 240)
+        not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy"), 240,
+        interval=0.2)
     steps_killed = sorted({k[1] for k, _ in kills if k[1] is not None})
-    assert steps_killed == list(range(len(steps))), f"kills at steps {steps_killed}"
+    # Step 3 (setWeight 60) can pass within a reconcile or two once its pods are ready, so
+    # it is not always seen; the waiting steps always are.
+    assert {0, 1, 2, 4} <= set(steps_killed), f"kills at steps {steps_killed}"
     cluster.restart_operator()  # during the scale-down delay of the old pods
     old = lambda: json.loads(cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=1", "-o", "json"))["items"]
     demo.wait("revision 1 pods removed", lambda: not old(), 60)
@@ -197,7 +200,8 @@ def operator_killed(work):
     d = demo.watch(cluster, clients, started, "failing canary rolled back despite the kills", killing(
         lambda d: demo.current(d) and d["status"].get("phase") == "Degraded" and
         d["status"].get("stableRevision") == 2 and
-        all(t.get("revision") == 2 or t.get("weight") == 0 for t in d["status"].get("traffic", []))), 240)
+        all(t.get("revision") == 2 or t.get("weight") == 0 for t in d["status"].get("traffic", []))), 240,
+        interval=0.2)
     assert demo.condition(d, "Degraded").get("reason") == "AnalysisFailed", d["status"]
     time.sleep(1)
     clients.stop()
