@@ -10,39 +10,25 @@
 
 #include "llmops/kube/informer.h"
 #include "llmops/kube/kube_client.h"
+#include "router/router_cli.h"
 
 namespace llmops::router {
 
 namespace {
 
-// "host:port" or "[v6]:port".
+// "host:port" or "[v6]:port", as the command line's addresses, but never port 0.
 Endpoint parse_endpoint(const std::string& text, const std::string& where) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw ConfigError(where + ": endpoint \"" + text + "\" is not [IPv6]:port");
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw ConfigError(where + ": endpoint \"" + text + "\" is not host:port");
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
+  HostPort parsed;
+  try {
+    parsed = parse_host_port(text, where + ": endpoint");
+  } catch (const UsageError& error) {
+    throw ConfigError(error.what());
   }
-  int number = 0;
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      (number = std::stoi(port)) < 1 || number > 65535) {
+  if (parsed.port == 0)
     throw ConfigError(where + ": endpoint \"" + text + "\" has no valid port (1-65535)");
-  }
   Endpoint endpoint;
-  endpoint.host = host;
-  endpoint.port = static_cast<uint16_t>(number);
+  endpoint.host = parsed.host;
+  endpoint.port = parsed.port;
   return endpoint;
 }
 

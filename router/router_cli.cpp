@@ -10,14 +10,14 @@ HostPort parse_host_port(const std::string& text, const std::string& flag) {
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw UsageError(flag + ": \"" + text + "\" is not [IPv6]:PORT");
+      throw UsageError(flag + ": \"" + text + "\" is not [IPv6]:port");
     }
     result.host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) {
-      throw UsageError(flag + ": \"" + text + "\" is not HOST:PORT");
+      throw UsageError(flag + ": \"" + text + "\" is not host:port");
     }
     result.host = text.substr(0, colon);
     port = text.substr(colon + 1);
