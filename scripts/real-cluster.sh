@@ -8,6 +8,9 @@
 #                                       certificates and logs in DIR; writes DIR/kubeconfig
 #                                       (cluster-admin) and DIR/env (ports, paths)
 #   scripts/real-cluster.sh down DIR    stop what `up DIR` started
+#   scripts/real-cluster.sh stop|start DIR COMPONENT   end or restart one of etcd,
+#                                       kube-apiserver, kube-controller-manager,
+#                                       kube-scheduler, kubelet (tests of restarts)
 #   scripts/real-cluster.sh kubectl     print the kubectl to use with it (within one minor)
 #
 # Environment: LLMOPS_BUILD_DIR (default build/) holds llmops-devcluster and the other
@@ -172,8 +175,47 @@ pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 start() { # NAME ARGV...
   local name="$1"; shift
   if pid_alive "$dir/pids/$name.pid"; then die "$name already runs in $dir (down it first)"; fi
+  printf '%s\0' "$@" > "$dir/pids/$name.argv"  # for `start DIR NAME` after `stop DIR NAME`
   setsid "$@" >>"$dir/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/pids/$name.pid"
+}
+
+stop_one() { # NAME
+  local name="$1" pid_file="$dir/pids/$1.pid" pid deadline
+  [ -f "$pid_file" ] || return 0
+  pid="$(cat "$pid_file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name (pid $pid) ignored SIGTERM for 30 s; SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pid_file"
+}
+
+components="etcd kube-apiserver kube-controller-manager kube-scheduler kubelet"
+
+# One component of a running cluster, for tests of restarts: `stop DIR NAME` ends it,
+# `start DIR NAME` starts it again with the same command line.
+cmd_component() { # stop|start DIR NAME
+  local action="$1"
+  dir="${2:?usage: real-cluster.sh $action DIR NAME}"
+  local name="${3:?usage: real-cluster.sh $action DIR NAME}"
+  case " $components " in *" $name "*) ;; *) die "unknown component $name ($components)" ;; esac
+  dir="$(cd "$dir" && pwd)"
+  if [ "$action" = stop ]; then
+    stop_one "$name"
+    log "stopped $name"
+    return 0
+  fi
+  [ -f "$dir/pids/$name.argv" ] || die "$name was never started in $dir"
+  local argv=()
+  mapfile -d '' argv < "$dir/pids/$name.argv"
+  start "$name" "${argv[@]}"
+  log "started $name (pid $(cat "$dir/pids/$name.pid"))"
 }
 
 wait_until() { # WHAT SECONDS COMMAND...
@@ -277,22 +319,11 @@ ENV
 cmd_down() {
   dir="${1:?usage: real-cluster.sh down DIR}"
   [ -d "$dir/pids" ] || { log "down: nothing runs in $dir"; return 0; }
-  local name pid_file pid deadline
+  dir="$(cd "$dir" && pwd)"
+  local name
   # The kubelet first, so that its pods end gracefully; etcd last.
   for name in kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    pid_file="$dir/pids/$name.pid"
-    [ -f "$pid_file" ] || continue
-    pid="$(cat "$pid_file")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      deadline=$((SECONDS + 30))
-      while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-      if kill -0 "$pid" 2>/dev/null; then
-        log "down: $name (pid $pid) ignored SIGTERM for 30 s; SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    fi
-    rm -f "$pid_file"
+    stop_one "$name"
   done
   log "down: stopped everything started in $dir"
 }
@@ -303,8 +334,10 @@ main() {
     build) cmd_build ;;
     up) shift; cmd_up "$@" ;;
     down) shift; cmd_down "$@" ;;
+    stop|start) cmd_component "$@" ;;
     kubectl) find_kubectl ;;
-    *) echo "usage: $0 build | up DIR | down DIR | kubectl" >&2; exit 2 ;;
+    *) echo "usage: $0 build | up DIR | down DIR | stop|start DIR COMPONENT | kubectl" >&2
+       exit 2 ;;
   esac
 }
 
