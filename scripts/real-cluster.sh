@@ -250,6 +250,7 @@ cmd_up() {
   kubectl="$(find_kubectl)"
   cmd_build > /dev/null
   mkdir -p "$dir/logs" "$dir/pids" "$dir/etcd"
+  chmod 700 "$dir/etcd"
 
   local etcd_port etcd_peer_port
   apiserver_port="$(free_port)"; etcd_port="$(free_port)"; etcd_peer_port="$(free_port)"
