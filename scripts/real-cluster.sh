@@ -186,10 +186,10 @@ stop_one() { # NAME
   pid="$(cat "$pid_file")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + 30))
+    deadline=$((SECONDS + 15))
     while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
     if kill -0 "$pid" 2>/dev/null; then
-      log "$name (pid $pid) ignored SIGTERM for 30 s; SIGKILL"
+      log "$name (pid $pid) still runs 15 s after SIGTERM; SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
