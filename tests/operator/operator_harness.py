@@ -124,6 +124,9 @@ class Devcluster:
         if self.real:
             self.kubectl("delete", "llmd,leases,events", "--all", "-n", "default", "--wait=true",
                          "--timeout=60s", check=False)
+            # Their pods go through the garbage collector and the kubelet's grace period.
+            self.kubectl("wait", "--for=delete", "pods", "-l", "llmops.dev/deployment",
+                         "-n", "default", "--timeout=55s", check=False)
 
     def start(self):
         if self.real:
