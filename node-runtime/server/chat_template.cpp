@@ -92,7 +92,7 @@ ChatPrompt render_chatml(const std::vector<ChatMessage>& messages,
   const int32_t start = tokenizer.find_piece("<|im_start|>");
   const int32_t end = tokenizer.find_piece("<|im_end|>");
   ChatPrompt prompt;
-  prompt.ids.push_back(tokenizer.bos());
+  if (tokenizer.add_bos()) prompt.ids.push_back(tokenizer.bos());
   std::string text;  // text not yet tokenized
   bool at_start = true;
   auto flush_text = [&] {
@@ -140,7 +140,7 @@ ChatPrompt render_plain(const std::vector<ChatMessage>& messages,
   }
   text += "Assistant:";
   ChatPrompt prompt;
-  prompt.ids = tokenizer.encode(text, true);
+  prompt.ids = tokenizer.encode_prompt(text);
   prompt.stop = {"\nUser:"};
   return prompt;
 }

@@ -281,10 +281,16 @@ void InferenceServer::handle_completion(const http::Request& request,
                          "invalid_request_error", "prompt");
         }
       }
-      if (r.prompt_ids.front() != tokenizer_.bos()) prompt_ids.push_back(tokenizer_.bos());
+      if (tokenizer_.add_bos() && r.prompt_ids.front() != tokenizer_.bos()) {
+        prompt_ids.push_back(tokenizer_.bos());
+      }
       prompt_ids.insert(prompt_ids.end(), r.prompt_ids.begin(), r.prompt_ids.end());
     } else {
-      prompt_ids = tokenizer_.encode(r.prompt, true);
+      prompt_ids = tokenizer_.encode_prompt(r.prompt);
+    }
+    if (prompt_ids.empty()) {
+      throw ApiError(400, "the prompt is empty and this model adds no BOS token to start from",
+                     "invalid_request_error", chat ? "messages" : "prompt");
     }
     const int context = scheduler_.context();
     if (static_cast<int>(prompt_ids.size()) > context) {

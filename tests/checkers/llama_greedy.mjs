@@ -118,6 +118,9 @@ const context = await model.createContext({
   threads,
   batchSize: Math.max(1, Math.min(contextSize, 512)),
   flashAttention: false,
+  // Keys and values in F32 (llama.cpp's default is F16), as our runtime keeps them.
+  experimentalKvCacheKeyType: "F32",
+  experimentalKvCacheValueType: "F32",
 });
 if (context.contextSize < contextSize + 1)
   fail(`llama.cpp made a context of ${context.contextSize} tokens, ${contextSize + 1} asked`);
