@@ -222,7 +222,16 @@ namespace {
 // The vocabulary --vocab-from names: a llama2.c tokenizer.bin, or a Hugging Face
 // tokenizer.json (or its folder) with its chat template.
 HfTokenizer vocab_for(const MakeModelOptions& o) {
-  if (o.vocab_from.empty()) return {make_byte_vocab(), ""};
+  if (o.vocab_from.empty()) {
+    // The byte vocabulary and SentencePiece's space "▁" as a piece of its own, so that a
+    // space is one token that decodes to a space (llama.cpp spells an unknown "▁" with
+    // its three UTF-8 bytes).
+    Vocab v = make_byte_vocab();
+    v.pieces.push_back("\xE2\x96\x81");
+    v.scores.push_back(0.0f);
+    v.types.push_back(TokenType::Normal);
+    return {std::move(v), ""};
+  }
   std::error_code ec;
   const std::filesystem::path p = o.vocab_from;
   if (std::filesystem::is_directory(p, ec) || p.extension() == ".json") {

@@ -21,7 +21,7 @@ void convert_llama2c_to_gguf(const ConvertOptions& options);
 
 // `llmops-runtime make-model`: a GGUF of a supported architecture (model_arch.h) with
 // random weights of realistic scale. Without vocab_from, a byte-level vocabulary (<unk>,
-// <s>, </s>, 256 byte tokens); else a llama2.c tokenizer.bin, or a Hugging Face
+// <s>, </s>, 256 byte tokens, "▁" for a space); else a llama2.c tokenizer.bin, or a Hugging Face
 // tokenizer.json or its folder (hf_vocab.h), whose chat template the file carries too.
 struct MakeModelOptions {
   std::string arch = "llama";

@@ -282,10 +282,12 @@ TEST(MakeModel, SameSeedSameBytesAndGqaShapes) {
   EXPECT_EQ(m.config.hidden_dim, 80);
   EXPECT_EQ(m.config.n_kv_heads, 2);
   EXPECT_EQ(m.config.kv_dim(), 32);
-  EXPECT_EQ(m.config.vocab_size, 259);  // the byte vocabulary
+  EXPECT_EQ(m.config.vocab_size, 260);  // the byte vocabulary and "▁"
   EXPECT_EQ(m.config.context_length, 32);
   ASSERT_TRUE(m.vocab.has_value());
-  EXPECT_EQ(m.vocab->pieces, make_byte_vocab().pieces);
+  std::vector<std::string> pieces = make_byte_vocab().pieces;
+  pieces.push_back("\xE2\x96\x81");
+  EXPECT_EQ(m.vocab->pieces, pieces);
   const LayerWeights& l1 = m.weights.layers[1];
   EXPECT_EQ(l1.wk.rows, 32);
   EXPECT_EQ(l1.wk.cols, 64);
