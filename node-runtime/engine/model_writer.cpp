@@ -240,20 +240,23 @@ HfTokenizer vocab_for(const MakeModelOptions& o) {
   return {load_tokenizer_bin(o.vocab_from), ""};
 }
 
-// Llama 3.1's frequency divisors (factor 8, low/high frequency factors 1 and 4, original
-// context 8192): long wavelengths are slowed down, short ones kept, a smooth ramp between.
+// Llama 3.1's frequency divisors (factor 8, low/high frequency factors 1 and 4): long
+// wavelengths are slowed down, short ones kept, a smooth ramp between. Its original
+// context (8192) is taken down to a quarter of the model's when that is smaller, so that
+// the divisors act within the positions a short test reaches.
 std::vector<float> llama31_rope_freqs(const ModelConfig& c) {
-  constexpr double kFactor = 8, kLow = 1, kHigh = 4, kOriginalContext = 8192;
+  constexpr double kFactor = 8, kLow = 1, kHigh = 4;
+  const double original_context = std::min(8192.0, std::max(4.0, c.context_length / 4.0));
   const double pi = std::acos(-1.0);
   std::vector<float> out;
   for (int i = 0; i < c.rope_dim; i += 2) {
     const double freq = 1.0 / std::pow(c.rope_theta, static_cast<double>(i) / c.rope_dim);
     const double wavelen = 2 * pi / freq;
     double divisor = 1;
-    if (wavelen > kOriginalContext / kLow) {
+    if (wavelen > original_context / kLow) {
       divisor = kFactor;
-    } else if (wavelen >= kOriginalContext / kHigh) {
-      const double smooth = (kOriginalContext / wavelen - kLow) / (kHigh - kLow);
+    } else if (wavelen >= original_context / kHigh) {
+      const double smooth = (original_context / wavelen - kLow) / (kHigh - kLow);
       divisor = 1.0 / ((1 - smooth) / kFactor + smooth);
     }
     out.push_back(static_cast<float>(divisor));

@@ -34,7 +34,7 @@ struct MakeModelOptions {
   int context_length = 256;
   int sliding_window = 0;   // gemma3; 0: 512
   float rope_theta = 0.0f;  // 0: 10000 for llama, 1e6 for the others
-  bool rope_freqs = false;  // llama: a Llama 3.1 rope_freqs tensor
+  bool rope_freqs = false;  // llama: a Llama 3.1 rope_freqs tensor (model_writer.cpp)
   bool tied = false;        // no output.weight: the classifier is token_embd
   std::string vocab_from;
   std::string pre;  // byte-level BPE: another pre-tokenizer than the vocabulary's

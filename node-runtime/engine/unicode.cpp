@@ -1,10 +1,13 @@
 #include "unicode.h"
 
 #include <algorithm>
+#include <array>
 
 namespace llmops::engine {
 
-CodepointInfo codepoint_info(uint32_t cp) {
+namespace {
+
+CodepointInfo lookup(uint32_t cp) {
   const UnicodeRange* end = kUnicodeRanges + kUnicodeRangeCount;
   // The last range whose first code point is <= cp.
   const UnicodeRange* it = std::upper_bound(
@@ -12,6 +15,18 @@ CodepointInfo codepoint_info(uint32_t cp) {
   if (it == kUnicodeRanges || cp > 0x10FFFF) return {};
   const uint8_t flags = (it - 1)->flags;
   return {static_cast<UnicodeClass>(flags & 7), (flags & 8) != 0};
+}
+
+}  // namespace
+
+CodepointInfo codepoint_info(uint32_t cp) {
+  // ASCII, most of most text, from a table; the rest by binary search of the ranges.
+  static const auto ascii = [] {
+    std::array<CodepointInfo, 128> t{};
+    for (uint32_t c = 0; c < 128; ++c) t[c] = lookup(c);
+    return t;
+  }();
+  return cp < 128 ? ascii[cp] : lookup(cp);
 }
 
 size_t utf8_sequence_length(uint8_t lead) {
