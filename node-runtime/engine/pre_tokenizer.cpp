@@ -99,11 +99,9 @@ size_t match_llama3(const Piece& p, size_t i, size_t max_digits) {
   }
   // \s*[\r\n]+ : up to the last newline of the whitespace run
   size_t last_newline = i;
-  const size_t e = p.run(i, [&](size_t k) {
+  for (size_t k = i; p.space(k); ++k) {
     if (p.newline(k)) last_newline = k + 1;
-    return p.space(k);
-  });
-  (void)e;
+  }
   if (last_newline != i) return last_newline;
   return whitespace_run(p, i);
 }
