@@ -140,10 +140,14 @@ class Parser {
       const Token& t = cur();
       if (t.kind == TokenKind::End) {
         if (ends.size() == 0) return body;
+        std::string_view closer = *ends.begin();
+        for (std::string_view end : ends) {
+          if (end.rfind("end", 0) == 0) closer = end;
+        }
         throw TemplateError("unexpected end of template: the '" + std::string(opener) +
                                 "' at line " + std::to_string(opener_pos.line) + ", column " +
                                 std::to_string(opener_pos.column) + " is never closed by '" +
-                                std::string(*ends.begin()) + "'",
+                                std::string(closer) + "'",
                             t.pos);
       }
       if (t.kind == TokenKind::Text) {
@@ -645,7 +649,8 @@ class Parser {
   ExprPtr parse_postfix(ExprPtr node) {
     while (true) {
       if (is_op(".")) {
-        const SourcePos pos = next().pos;
+        next();
+        const SourcePos pos = node->pos;
         if (cur().kind == TokenKind::Name) {
           auto a = make(Expr::Kind::Attr, pos);
           a->name = next().value;
@@ -670,7 +675,8 @@ class Parser {
   }
 
   ExprPtr parse_subscript(ExprPtr object) {
-    const SourcePos pos = next().pos;  // [
+    next();  // [
+    const SourcePos pos = object->pos;
     ExprPtr parts[3];
     bool slice = false;
     if (!is_op(":")) parts[0] = parse_expression();
@@ -719,8 +725,9 @@ class Parser {
     expect_op(")");
   }
 
+  // Calls, attributes and subscripts are reported at the start of their whole expression.
   ExprPtr parse_call(ExprPtr callee) {
-    auto c = make(Expr::Kind::Call, cur().pos);
+    auto c = make(Expr::Kind::Call, callee->pos);
     c->args.push_back(std::move(callee));
     parse_call_args(*c);
     return c;
@@ -751,11 +758,12 @@ class Parser {
   }
 
   ExprPtr parse_test(ExprPtr operand) {
-    const SourcePos pos = next().pos;  // is
-    auto t = make(Expr::Kind::Test, pos);
+    next();  // is
+    auto t = make(Expr::Kind::Test, cur().pos);
     if (is_name("not")) {
       next();
       t->negate = true;
+      t->pos = cur().pos;
     }
     t->name = expect_name("a test name");
     t->args.push_back(std::move(operand));
