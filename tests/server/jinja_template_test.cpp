@@ -1,6 +1,7 @@
 // The Jinja interpreter, table-driven: statements, whitespace control, expressions,
 // string methods, filters, tests and globals render as Jinja2 renders them (the expected
-// outputs below were produced by Jinja2 itself with transformers' settings); syntax and
+// outputs below were produced by Jinja2 itself with transformers' settings, by
+// jinja_template_cases.py next to this file); syntax and
 // render errors name the line and column; limits stop runaway templates; provenance marks
 // the bytes that came from the request.
 #include "server/jinja_template.h"
