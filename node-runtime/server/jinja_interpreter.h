@@ -43,7 +43,7 @@ struct Frame {
 
 class Interpreter {
  public:
-  Interpreter(const RenderOptions& options);
+  explicit Interpreter(const RenderOptions& options);
 
   // Renders `program` with `variables` (the template's context) into Text.
   Text render(const Program& program, const std::vector<std::pair<std::string, Value>>& variables);
