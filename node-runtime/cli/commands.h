@@ -14,5 +14,6 @@ int run_serve(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_topology(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
+int run_chat_template(const std::vector<std::string>& args);
 
 }  // namespace llmops::cli
