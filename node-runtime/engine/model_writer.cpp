@@ -293,6 +293,9 @@ void make_model(const MakeModelOptions& o) {
                "sliding window " + std::to_string(o.sliding_window) + " is negative");
   check_option(!o.out.empty(), "no output path");
   check_option(!o.rope_freqs || spec->name == "llama", "rope_freqs exist for llama models only");
+  // llama.cpp's qwen2 shapes Q and the output as dim x dim: its head size is dim / heads.
+  check_option(spec->name != "qwen2" || o.head_dim <= 0 || o.head_dim * o.n_heads == o.dim,
+               "qwen2 models have a head size of dim / heads (llama.cpp reads no other)");
 
   HfTokenizer hf = vocab_for(o);
   Vocab& vocab = hf.vocab;
