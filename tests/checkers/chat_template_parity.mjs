@@ -22,7 +22,7 @@ let Template;
 try {
   ({ Template } = await import("@huggingface/jinja"));
 } catch {
-  console.error(`FAIL: ${HERE}/node_modules is missing: run npm ci --prefix tests/chat_templates ` +
+  console.error(`FAIL: ${HERE}/node_modules is missing: run npm ci --prefix tests/checkers ` +
     "(scripts/test.sh does it)");
   process.exit(1);
 }
