@@ -66,14 +66,18 @@ def main():
                                           "--kubeconfig", cluster.kubeconfig])
         steps = [{"setWeight": 30}, {"pause": {"duration": "10s"}}, {"setWeight": 70},
                  {"pause": {"duration": "10s"}}]
-        cluster.kubectl("apply", "-f", "-", stdin=json.dumps(h.llmd(models, steps)))
+        obj = h.llmd(models, steps)
+        obj["spec"]["runtime"]["args"] = ["--max-queue", "64"]
+        cluster.kubectl("apply", "-f", "-", stdin=json.dumps(obj))
         h.wait("revision 1 healthy", lambda: h.healthy_on(1)(cluster.deployment()), 180)
         clients = h.Clients("127.0.0.1", router_port, clients=args.clients)
         started = time.time()
         end = started + args.minutes * 60
         next_sample = started
-        versions = ["v2", "v1", "v3", "v1"]  # forward, back, forward, back...
+        # Forward to a new revision (its steps run), then back to the previous one (a fast
+        # rollback: no steps), and so on; each forward step is a new runtime flag value.
         rollouts = 0
+        spec = previous = ("v1", 64)
 
         def sample():
             now = time.time() - started
@@ -89,13 +93,19 @@ def main():
                 stats = proc_stats(pid)
                 if stats:
                     total = [total[0] + stats[0], total[1] + stats[1], total[2] + stats[2]]
-            samples.setdefault(f"pods ({len(pods)})", []).append((now, *total))
+            samples.setdefault("pods (all)", []).append((now, *total))
+            samples.setdefault("pod count", []).append((now, len(pods), 0, 0))
 
         while time.time() < end:
-            version = versions[rollouts % len(versions)]
             before = cluster.deployment().get("status", {}).get("stableRevision")
+            if rollouts % 2 == 0:  # forward: a revision never seen (its steps run)
+                previous = spec
+                spec = ("v2" if rollouts % 4 == 0 else "v3", 65 + rollouts // 2)
+            else:  # back to the revision before: a fast rollback
+                spec = previous
             cluster.kubectl("patch", "llmd", h.NAME, "--type", "merge", "-p", json.dumps(
-                {"spec": {"model": {"uri": f"file://{models}/{version}.gguf"}}}))
+                {"spec": {"model": {"uri": f"file://{models}/{spec[0]}.gguf"},
+                          "runtime": {"args": ["--max-queue", str(spec[1])]}}}))
             rollouts += 1
 
             def settled():
