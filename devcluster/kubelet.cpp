@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "http_probe.h"
+#include "llmops/common/kube_validation.h"
 #include "pod_status.h"
 #include "process_launcher.h"
 #include "quantity.h"
@@ -131,12 +133,61 @@ std::vector<int> Kubelet::allocateCpus(const Json& pod) {
   return std::vector<int>(shared.end() - static_cast<std::ptrdiff_t>(wanted), shared.end());
 }
 
+namespace {
+
+// The pieces of a pod's directory and log paths come from the API: the server validates
+// them, and the kubelet checks again, so that no stored object (written before validation
+// existed, or by a bug) can name a path outside DATA/pods.
+void requireSafePathParts(const std::string& ns, const std::string& name, const std::string& uid,
+                          const Json& containers) {
+  namespace kv = llmops::kube_validation;
+  auto fail = [&](const std::string& what, const std::string& value) {
+    throw std::invalid_argument(
+        "refusing to run pod " +
+        Json(ns + "/" + name).dump(-1, ' ', false, Json::error_handler_t::replace) + ": its " +
+        what + " " + Json(value).dump(-1, ' ', false, Json::error_handler_t::replace) +
+        " cannot name a file");
+  };
+  if (!kv::dns1123LabelError(ns).empty()) fail("namespace", ns);
+  if (!kv::dns1123SubdomainError(name).empty()) fail("name", name);
+  if (uid.empty() || uid.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos) {
+    fail("uid", uid);
+  }
+  for (const auto& container : containers) {
+    const std::string containerName = container.value("name", "");
+    if (!kv::dns1123LabelError(containerName).empty()) fail("container name", containerName);
+  }
+}
+
+// The real kubelet's FallbackToLogsOnError: the last 80 lines or 2048 bytes of the log,
+// whichever is smaller.
+std::string logTail(const std::string& path) {
+  constexpr std::streamoff kMaxBytes = 2048;
+  constexpr int kMaxLines = 80;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kMaxBytes));
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int lines = 0;
+  for (std::size_t i = tail.size(); i-- > 0;) {
+    if (tail[i] == '\n' && i + 1 < tail.size() && ++lines >= kMaxLines) {
+      tail = tail.substr(i + 1);
+      break;
+    }
+  }
+  return tail;
+}
+
+}  // namespace
+
 PodRun Kubelet::newPodRun(const Json& pod, const std::set<uint32_t>& usedIps) {
   const auto& metadata = pod["metadata"];
   PodRun run;
   run.uid = metadata.value("uid", "");
   run.ns = metadata.value("namespace", "");
   run.name = metadata.value("name", "");
+  requireSafePathParts(run.ns, run.name, run.uid, containersOf(pod));
   run.nodeName = pod["spec"].value("nodeName", "");
   run.startTime = Clock::now();
   const Json status = pod.value("status", Json::object());
@@ -260,6 +311,15 @@ void Kubelet::reap(PodRun& run, const Json& pod) {
       termination.exitCode = WEXITSTATUS(status);
     }
     termination.reason = termination.exitCode == 0 ? "Completed" : "Error";
+    if (termination.exitCode != 0) {
+      for (const auto& spec : containersOf(pod)) {
+        if (spec.value("name", "") == container.name &&
+            spec.value("terminationMessagePolicy", "File") == "FallbackToLogsOnError") {
+          termination.message = logTail(run.dir + "/" + container.name + "-" +
+                                        std::to_string(container.instance) + ".log");
+        }
+      }
+    }
     spdlog::info("event=container_exited pod={}/{} container={} pid={} exit_code={}", run.ns,
                  run.name, container.name, container.pid, termination.exitCode);
     container.pid = 0;

@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
 
   try {
     std::filesystem::create_directories(flags.dataDir);
-    TlsMaterial tls = ensureTlsMaterial(flags.dataDir);
+    TlsMaterial tls = ensureTlsMaterial(flags.dataDir, flags.host);
     ObjectStore store({flags.dataDir, flags.watchHistory, 5000});
     ResourceRegistry registry;
     ApiServer api(store, registry,
@@ -215,6 +215,11 @@ int main(int argc, char** argv) {
     ControllerLoop kubeletLoop("kubelet", milliseconds(250), [&kubelet] { kubelet.step(); });
     ControllerLoop endpointsLoop("endpoints", milliseconds(1000),
                                  [&endpoints] { endpoints.step(); });
+    // Empties Terminating namespaces, also those a crash interrupted (it runs at start).
+    ControllerLoop namespaceLoop("namespace", milliseconds(1000), [&api] {
+      while (api.finalizeNamespaces(100)) {
+      }
+    });
     uint64_t watchId = store.watch("", store.resourceVersion(), [&](const StoreEvent& event) {
       if (event.resource == "/pods") {
         schedulerLoop.wake();
@@ -224,10 +229,15 @@ int main(int argc, char** argv) {
         endpointsLoop.wake();
       } else if (event.resource == "/nodes") {
         schedulerLoop.wake();
+      } else if (event.resource == "/namespaces") {
+        namespaceLoop.wake();
       }
     });
-    for (auto* loop : {&nodeLoop, &schedulerLoop, &kubeletLoop, &endpointsLoop}) loop->start();
+    for (auto* loop : {&nodeLoop, &schedulerLoop, &kubeletLoop, &endpointsLoop, &namespaceLoop}) {
+      loop->start();
+    }
     nodeLoop.wake();
+    namespaceLoop.wake();
     spdlog::info("event=cluster_started nodes={} pod_cidr={}", flags.nodes, podCidr.toString());
     spdlog::info("event=listening address=https://{}:{} data_dir={} resource_version={}",
                  flags.host, boundPort, flags.dataDir, store.resourceVersion());
@@ -236,7 +246,9 @@ int main(int argc, char** argv) {
     spdlog::info("event=stopping signal={}", received);
     store.unwatch(watchId);
     kubelet.shutdown(std::chrono::seconds(5));
-    for (auto* loop : {&kubeletLoop, &schedulerLoop, &endpointsLoop, &nodeLoop}) loop->stop();
+    for (auto* loop : {&namespaceLoop, &kubeletLoop, &schedulerLoop, &endpointsLoop, &nodeLoop}) {
+      loop->stop();
+    }
     server->stop();
   } catch (const std::exception& error) {
     spdlog::error("event=fatal error=\"{}\"", error.what());

@@ -16,8 +16,9 @@ using Clock = std::chrono::system_clock;
 
 struct Termination {
   int exitCode = 0;
-  int signal = 0;      // when killed by a signal (exitCode is then 128 + signal)
-  std::string reason;  // Completed, Error
+  int signal = 0;       // when killed by a signal (exitCode is then 128 + signal)
+  std::string reason;   // Completed, Error
+  std::string message;  // FallbackToLogsOnError: the log's tail after a failure
   Clock::time_point startedAt, finishedAt;
 };
 

@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
     options.port = flags.listen.port;
     options.threads = std::max(2u, std::thread::hardware_concurrency());
     options.serve_metrics = !flags.has_metrics_addr;
+    options.first_byte_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(flags.first_byte_timeout_seconds * 1000));
     auto ready = [&] { return have_routes.load(); };
     ProxyServer proxy(options, router, metrics, ready);
     proxy.start();

@@ -19,6 +19,8 @@ packages=(
   ca-certificates openssl
   # the official Python Kubernetes client: an independent client in devcluster tests
   python3-kubernetes
+  # the fault suite: network namespaces, veths and partitions (ip netns, iptables, ss -K)
+  iproute2 iptables
 )
 # kubectl: the real one (1.32) is preinstalled on our machines; a bare Debian 12 gets
 # Debian's kubernetes-client (1.20; see README for its --validate=false caveat).
