@@ -4,17 +4,19 @@
 # Debian 12 base made here by debootstrap (minbase) and imported as debian:bookworm and
 # debian:bookworm-slim, so the same Containerfiles build offline here and with
 # `docker build` anywhere else.
-#   scripts/build-images.sh [--tag T] [--only NAME]... [--prebuilt BUILD_DIR] [--refresh-base]
+#   scripts/build-images.sh [--tag T] [--only NAME]... [--prebuilt BUILD_DIR] [--out DIR]
+#                           [--refresh-base]
 #     --tag T           image tag (default: the project version in CMakeLists.txt)
 #     --only NAME       build only this image (repeatable)
 #     --prebuilt DIR    copy the programs from a build tree (DIR/operator/llmops-operator,
 #                       DIR/router/llmops-router, DIR/node-runtime/llmops-runtime) instead
 #                       of compiling them in the build stage: same Debian 12 ABI, minutes
 #                       instead of a full compile (CI)
+#     --out DIR         where the archives go (default build/images)
 #     --refresh-base    debootstrap the base again
-# Output: build/images/<name>.oci.tar (OCI archives, reference T) and
-# build/images/digests.txt ("<name>:<T>@sha256:..." per image, the manifest digest a
-# registry keeps when the archive is copied there with skopeo).
+# Output: DIR/<name>.oci.tar (OCI archives, reference T) and DIR/digests.txt
+# ("<name>:<T>@sha256:..." per image: the manifest digest a registry keeps when the
+# archive is copied there with skopeo).
 # Cached under ${LLMOPS_CACHE:-~/.cache/llmops}/images: the base (keyed by its recipe),
 # buildah's storage (every layer, so an unchanged build stage is reused) and the build
 # stage's ccache. Needs root (debootstrap, chroot) and buildah, debootstrap
@@ -31,15 +33,17 @@ declare -A binary_path=(
 )
 version="$(sed -n 's/^project(llmops .*VERSION \([0-9][0-9.]*\)).*/\1/p' "$repo/CMakeLists.txt")"
 tag="$version"
+out="$repo/build/images"
 images=()
 prebuilt=""
 refresh_base=false
-usage() { sed -n '2,21p' "$0" >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --tag) [ $# -ge 2 ] || usage; tag="$2"; shift 2 ;;
     --only) [ $# -ge 2 ] || usage; images+=("$2"); shift 2 ;;
     --prebuilt) [ $# -ge 2 ] || usage; prebuilt="$(cd "$2" && pwd)"; shift 2 ;;
+    --out) [ $# -ge 2 ] || usage; out="$2"; shift 2 ;;
     --refresh-base) refresh_base=true; shift ;;
     -h|--help) usage ;;
     *) echo "build-images.sh: unknown argument $1" >&2; usage ;;
@@ -68,8 +72,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 cache="${LLMOPS_CACHE:-$HOME/.cache/llmops}/images"
-out="$repo/build/images"
 mkdir -p "$cache/tmp" "$out"
+out="$(cd "$out" && pwd)"
 # buildah keeps RUN --mount=type=cache folders (the build stage's ccache) under TMPDIR.
 export TMPDIR="$cache/tmp"
 runroot="/tmp/llmops-buildah-$(id -u)"
@@ -183,6 +187,8 @@ if [ -n "$prebuilt" ]; then
   for name in "${images[@]}"; do
     if [ -f "$prebuilt/${binary_path[$name]}" ]; then
       cp "$prebuilt/${binary_path[$name]}" "$context/prebuilt/$name"
+    else
+      echo "build-images.sh: $prebuilt/${binary_path[$name]} is missing" >&2
     fi
   done
   binaries=prebuilt
