@@ -134,8 +134,12 @@ def case_base():
         differences = diff_paths(normalize(chart[key]), normalize(base_obj))
         check(not differences, f"{key[0]} {key[1]} differs from manifests/base: "
                                + "; ".join(differences[:5]))
-    for key in sorted(set(chart) - set(base)):
+    # The chart owns the operator's Lease, so that `helm uninstall` leaves nothing behind;
+    # the base lets the operator create it.
+    chart_only = {("Lease", "llmops-operator")}
+    for key in sorted(set(chart) - set(base) - chart_only):
         check(False, f"the chart has {key[0]} {key[1]}, manifests/base does not")
+    check(chart_only <= set(chart), "the chart has no Lease for the operator")
     for obj in chart.values():
         if obj["kind"] not in ("CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"):
             check(obj["metadata"].get("namespace") == NAMESPACE,
@@ -228,6 +232,16 @@ def case_values():
     check(("Role", "llmops-operator-leader-election") not in objects, "Role without election")
     check(("PodDisruptionBudget", "llmops-operator") not in objects, "PDB for one replica")
     check(("ServiceMonitor", "llmops-router") not in objects, "monitors are off by default")
+    check(("Lease", "llmops-operator") not in objects, "a Lease without leader election")
+
+    # bindPodIP: both programs listen on $(POD_IP) from the downward API.
+    objects = by_key(template("--set", "bindPodIP=true"))
+    for name, listen in (("llmops-operator", "--health-addr=$(POD_IP):8081"),
+                         ("llmops-router", "$(POD_IP):8080")):
+        container = objects[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
+        check(listen in container["args"], f"{name} bindPodIP args: {container['args']}")
+        check({"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
+              in container["env"], f"{name} POD_IP env: {container.get('env')}")
 
 
 # (values, words the error must contain). Each is rejected by helm template (schema or the

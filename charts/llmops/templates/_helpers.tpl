@@ -58,6 +58,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- $ref -}}
 {{- end -}}
 
+{{/* Where the programs listen: all addresses, or the pod IP (bindPodIP). */}}
+{{- define "llmops.bindAddress" -}}
+{{- if .Values.bindPodIP -}}$(POD_IP){{- else -}}0.0.0.0{{- end -}}
+{{- end -}}
+
+{{- define "llmops.podIPEnv" -}}
+{{- if .Values.bindPodIP -}}
+- name: POD_IP
+  valueFrom:
+    fieldRef: {fieldPath: status.podIP}
+{{- end -}}
+{{- end -}}
+
 {{/* The container securityContext of the restricted Pod Security Standard. */}}
 {{- define "llmops.containerSecurityContext" -}}
 runAsNonRoot: true
