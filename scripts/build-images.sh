@@ -198,11 +198,18 @@ else
 fi
 
 : >"$out/digests.txt.tmp"
+# The labels are given on the command line too: buildah's layer cache keys a LABEL step by
+# its text, not by the values of the ARGs in it, so a cached step would keep an older
+# revision.
 for name in "${images[@]}"; do
   echo "build-images.sh: building $name:$tag ($binaries)" >&2
   if ! "${B[@]}" build --isolation chroot --pull=never --layers \
       --build-arg "BINARIES=$binaries" --build-arg "VERSION=$version" \
       --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url" \
+      --label "org.opencontainers.image.version=$version" \
+      --label "org.opencontainers.image.revision=$revision" \
+      --label "org.opencontainers.image.source=$source_url" \
+      --iidfile "$out/$name.iid" \
       -f "$repo/images/$name.Containerfile" -t "localhost/$name:$tag" "$context" \
       >"$out/$name.build.log" 2>&1; then
     tail -25 "$out/$name.build.log" >&2
@@ -210,10 +217,11 @@ for name in "${images[@]}"; do
     exit 1
   fi
   rm -f "$out/$name.oci.tar"
-  "${B[@]}" push --quiet --digestfile "$out/$name.digest" "localhost/$name:$tag" \
+  # By image ID: another build may move the tag meanwhile.
+  "${B[@]}" push --quiet --digestfile "$out/$name.digest" "$(cat "$out/$name.iid")" \
     "oci-archive:$out/$name.oci.tar:$tag"
   echo "$name:$tag@$(cat "$out/$name.digest")" >>"$out/digests.txt.tmp"
-  rm -f "$out/$name.digest"
+  rm -f "$out/$name.digest" "$out/$name.iid"
 done
 mv "$out/digests.txt.tmp" "$out/digests.txt"
 cat "$out/digests.txt"

@@ -32,9 +32,6 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOADER = "/lib64/ld-linux-x86-64.so.2"
 RUNTIME_USER = 65532
-# The base's own packages: Priority required or important (what debootstrap
-# --variant=minbase installs) and what they depend on.
-BASE_PRIORITIES = {"required", "important"}
 failures = []
 
 
@@ -69,12 +66,22 @@ def unpack(archive, work):
         with open(os.path.join(layout, "blobs", algorithm, hexdigest)) as f:
             return json.load(f)
 
-    config = blob(blob(manifest_ref["digest"])["config"]["digest"])
+    manifest = blob(manifest_ref["digest"])
+    config = blob(manifest["config"]["digest"])
+    # The first layer is the base image (debian:bookworm-slim): its dpkg status says which
+    # packages the Containerfile added.
+    algorithm, hexdigest = manifest["layers"][0]["digest"].split(":")
+    with tarfile.open(os.path.join(layout, "blobs", algorithm, hexdigest), "r:*") as layer:
+        member = next((m for m in layer.getmembers()
+                       if m.name.lstrip("./") == "var/lib/dpkg/status"), None)
+        if member is None:
+            raise Failure("the image's first layer (its base) has no var/lib/dpkg/status")
+        base_status = layer.extractfile(member).read().decode()
     bundle = os.path.join(work, "bundle")
     result = run(["umoci", "unpack", "--image", f"{layout}:{tag}", bundle], timeout=300)
     if result.returncode != 0:
         raise Failure(f"umoci unpack: {result.stderr.strip()}")
-    return config, bundle
+    return config, bundle, parse_dpkg_status(base_status)
 
 
 def check_config(name, config):
@@ -87,6 +94,11 @@ def check_config(name, config):
     if version:
         check(labels.get("org.opencontainers.image.version") == version,
               f"version label {labels.get('org.opencontainers.image.version')} != {version}")
+    head = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    if head:  # built from this checkout: its commit (with -dirty for uncommitted changes)
+        revision = labels.get("org.opencontainers.image.revision", "")
+        check(revision in (head, head + "-dirty"), f"revision label {revision} != HEAD {head}")
     user = config.get("config", {}).get("User", "")
     check(re.fullmatch(r"[1-9][0-9]*(:[0-9]+)?", user) is not None,
           f"USER must be a numeric non-root id, got {user!r}")
@@ -114,18 +126,22 @@ def libraries(root, binary):
 
 
 def dpkg_status(root):
-    packages = {}
     with open(os.path.join(root, "var/lib/dpkg/status")) as f:
-        for stanza in f.read().split("\n\n"):
-            fields, key = {}, None
-            for line in stanza.splitlines():
-                if line.startswith((" ", "\t")) and key:
-                    fields[key] += "\n" + line
-                elif ":" in line:
-                    key, value = line.split(":", 1)
-                    fields[key] = value.strip()
-            if "Package" in fields and "installed" in fields.get("Status", ""):
-                packages[fields["Package"]] = fields
+        return parse_dpkg_status(f.read())
+
+
+def parse_dpkg_status(text):
+    packages = {}
+    for stanza in text.split("\n\n"):
+        fields, key = {}, None
+        for line in stanza.splitlines():
+            if line.startswith((" ", "\t")) and key:
+                fields[key] += "\n" + line
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = value.strip()
+        if "Package" in fields and "installed" in fields.get("Status", ""):
+            packages[fields["Package"]] = fields
     return packages
 
 
@@ -140,8 +156,8 @@ def depends(fields):
     return names
 
 
-def check_packages(name, root, found):
-    """Every package the image adds to the base is a library the binary loads (or one such
+def check_packages(name, root, found, base_packages):
+    """Every package the image adds to its base is a library the binary loads (or one such
     a package depends on): nothing else was installed."""
     packages = dpkg_status(root)
     owners = set()
@@ -162,12 +178,13 @@ def check_packages(name, root, found):
             queue.extend(depends(packages[package]))
         return seen
 
-    base = closure(p for p, f in packages.items() if f.get("Priority") in BASE_PRIORITIES)
+    base = set(base_packages)
     needed = closure(owners)
     extra = sorted(set(packages) - base - needed)
     check(not extra, f"{name}: packages that no loaded library needs: {extra}")
     added = sorted(needed - base)
     check(added, f"{name}: the image adds no package for its libraries")
+    check(len(base) > 50, f"{name}: {len(base)} packages in the base layer: not the base")
     print(f"{name}: {len(found)} libraries resolved in the image; packages it adds to the "
           f"base for them: {', '.join(added)}")
 
@@ -331,12 +348,12 @@ def main():
     try:
         if not os.path.exists(archive):
             raise Failure(f"{archive} does not exist: scripts/build-images.sh builds it")
-        config, bundle = unpack(archive, work)
+        config, bundle, base_packages = unpack(archive, work)
         check_config(name, config)
         root = os.path.join(bundle, "rootfs")
         binary = f"/usr/local/bin/{name}"
         found = libraries(root, binary)
-        check_packages(name, root, found)
+        check_packages(name, root, found, base_packages)
         forced = os.environ.get("LLMOPS_IMAGE_RUNNER", "auto")  # auto | runc | chroot
         if forced == "chroot":
             use_runc, why = False, "LLMOPS_IMAGE_RUNNER=chroot"
