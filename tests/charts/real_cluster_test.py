@@ -97,11 +97,15 @@ class Cluster:
         result = self.kubectl("get", *args, "-o", "json", check=False)
         return json.loads(result.stdout) if result.returncode == 0 else None
 
-    def ensure_namespace(self, name):
-        """Creates NAME; True when this call created it (so the caller deletes it)."""
+    def ensure_namespace(self, name, restricted=False):
+        """Creates NAME; True when this call created it (so the caller deletes it). A
+        restricted one enforces (and warns about) the Pod Security Standard "restricted"."""
         if self.get("namespace", name):
             return False
         self.kubectl("create", "namespace", name)
+        if restricted:
+            self.kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=restricted",
+                         "pod-security.kubernetes.io/warn=restricted")
         return True
 
     def delete_namespace(self, name):
@@ -117,6 +121,8 @@ def dry_run(cluster, manifest, what):
     result = cluster.kubectl("apply", "--dry-run=server", "-f", "-", input=manifest, check=False)
     if result.returncode != 0:
         raise Failure(f"{what}: kubectl apply --dry-run=server: {result.stderr.strip()[:3000]}")
+    if "PodSecurity" in result.stderr:
+        raise Failure(f"{what}: Pod Security warnings: {result.stderr.strip()[:2000]}")
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     print(f"{what}: {len(lines)} objects accepted by the apiserver (server dry run)")
     return lines
@@ -142,7 +148,8 @@ NON_DEFAULT = {
 
 
 def case_dryrun(cluster, work):
-    created = [ns for ns in (NAMESPACE, "llmops-system") if cluster.ensure_namespace(ns)]
+    created = [ns for ns in (NAMESPACE, "llmops-system")
+               if cluster.ensure_namespace(ns, restricted=True)]
     try:
         dry_run(cluster, render(cluster, "--include-crds"), "chart, default values")
         values = os.path.join(work, "values.yaml")
@@ -277,7 +284,7 @@ def case_lifecycle(cluster, work):
     # Helm installs the CRD from crds/ only when it is missing: start without it.
     if cluster.get("crd", CRD):
         cluster.kubectl("delete", "crd", CRD, "--wait=true", "--timeout=120s")
-    cluster.ensure_namespace(NAMESPACE)
+    cluster.ensure_namespace(NAMESPACE, restricted=True)  # pods admitted as "restricted"
     try:
         # Bad values fail before anything reaches the cluster, with the schema's message.
         for args, words in ((["--set", "operator.replicaCount=-1"], "/operator/replicaCount"),
