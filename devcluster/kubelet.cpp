@@ -13,6 +13,7 @@
 #include "pod_status.h"
 #include "process_launcher.h"
 #include "quantity.h"
+#include "service_account_volume.h"
 #include "status.h"
 #include "time_format.h"
 
@@ -56,21 +57,46 @@ int probePort(const Json& container, const Json& port) {
 }
 
 std::vector<std::pair<std::string, std::string>> baseEnvironment(const std::string& podName,
+                                                                 const std::string& apiHost,
                                                                  const std::string& apiPort) {
   const char* path = std::getenv("PATH");
   std::vector<std::pair<std::string, std::string>> env = {
       {"PATH", path ? path : "/usr/local/bin:/usr/bin:/bin"}, {"HOSTNAME", podName}};
   if (const char* home = std::getenv("HOME")) env.emplace_back("HOME", home);
   if (!apiPort.empty()) {
-    env.emplace_back("KUBERNETES_SERVICE_HOST", "127.0.0.1");
+    env.emplace_back("KUBERNETES_SERVICE_HOST", apiHost);
     env.emplace_back("KUBERNETES_SERVICE_PORT", apiPort);
   }
   return env;
 }
 
+// Whether `stored` already says everything `sent` says: nulls in `sent` match anything
+// absent, and fields only `stored` has (defaults and fields a real API server adds, such
+// as conditions' observedGeneration) are ignored. A plain comparison would patch the
+// status on every step, and each patch wakes the kubelet again.
+bool alreadyStored(const Json& stored, const Json& sent) {
+  if (sent.is_null()) return true;
+  if (sent.is_object()) {
+    if (!stored.is_object()) return false;
+    for (const auto& [key, value] : sent.items()) {
+      if (value.is_null()) continue;
+      if (!stored.contains(key) || !alreadyStored(stored[key], value)) return false;
+    }
+    return true;
+  }
+  if (sent.is_array()) {
+    if (!stored.is_array() || stored.size() != sent.size()) return false;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      if (!alreadyStored(stored[i], sent[i])) return false;
+    }
+    return true;
+  }
+  return stored == sent;
+}
+
 }  // namespace
 
-Kubelet::Kubelet(LocalClient& client, KubeletOptions options)
+Kubelet::Kubelet(ApiClient& client, KubeletOptions options)
     : client_(client), options_(std::move(options)) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -168,8 +194,10 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   PodFacts facts{run.name, run.ns, run.uid, run.nodeName, formatIPv4(run.ip), "127.0.0.1"};
   LaunchSpec launch;
   try {
-    launch.env =
-        containerEnvironment(spec, facts, baseEnvironment(run.name, options_.apiServerPort));
+    auto base = baseEnvironment(run.name, options_.apiServerHost, options_.apiServerPort);
+    if (!run.serviceAccountDir.empty())
+      base.emplace_back(kServiceAccountDirEnv, run.serviceAccountDir);
+    launch.env = containerEnvironment(spec, facts, base);
   } catch (const std::invalid_argument& error) {
     container.waitingReason = "CreateContainerConfigError";
     container.waitingMessage = error.what();
@@ -334,16 +362,41 @@ void Kubelet::finishDeletion(const Json& pod) {
 
 void Kubelet::reportStatus(const Json& pod, const PodRun& run) {
   Json status = podStatus(pod, run, Clock::now());
-  const Json old = pod.value("status", Json::object());
-  bool changed = false;
-  for (const auto& [key, value] : status.items()) {
-    if (!old.contains(key) || old[key] != value) changed = true;
-  }
-  if (!changed) return;
+  if (alreadyStored(pod.value("status", Json::object()), status)) return;
   try {
     client_.mergePatch(podPath(run.ns, run.name) + "/status", {{"status", status}});
   } catch (const ApiError& error) {
     if (error.code() != 404) throw;
+  }
+}
+
+bool Kubelet::projectServiceAccount(const Json& pod, PodRun& run) {
+  const Json* volume = serviceAccountVolume(pod);
+  if (!volume) return true;
+  const auto now = Clock::now();
+  const bool projected = !run.serviceAccountDir.empty();
+  if (run.tokenRefreshAt && now < *run.tokenRefreshAt) return projected;
+  const std::string dir = run.dir + "/serviceaccount";
+  try {
+    run.tokenRefreshAt = projectServiceAccountVolume(client_, pod, *volume, dir, now);
+    if (!projected) {
+      spdlog::info("event=service_account_projected pod={}/{} dir={}", run.ns, run.name, dir);
+    }
+    run.serviceAccountDir = dir;
+    return true;
+  } catch (const std::exception& error) {
+    // Running containers keep the token they have (valid until it expires); new ones wait.
+    spdlog::warn("event=service_account_projection_failed pod={}/{} error=\"{}\"", run.ns, run.name,
+                 error.what());
+    run.tokenRefreshAt = now + std::chrono::seconds(5);
+    if (projected) return true;
+    for (auto& container : run.containers) {
+      if (container.pid > 0 || container.done) continue;
+      container.waitingReason = "ContainerCreating";
+      container.waitingMessage = std::string("MountVolume.SetUp failed for volume \"") +
+                                 volume->value("name", "") + "\": " + error.what();
+    }
+    return false;
   }
 }
 
@@ -388,6 +441,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
   }
   PodRun& run = found->second;
   reap(run, pod);
+  const bool volumesReady = projectServiceAccount(pod, run);
   for (size_t i = 0; i < run.containers.size(); ++i) {
     ContainerRun& container = run.containers[i];
     if (container.pid > 0) {
@@ -396,7 +450,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
         container.killDeadline.reset();
       }
       probe(pod, run, i);
-    } else if (!container.done && now >= container.nextStart) {
+    } else if (!container.done && now >= container.nextStart && volumesReady) {
       startContainer(pod, run, i);
     }
   }
@@ -406,7 +460,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
 void Kubelet::step() {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
-  Json pods = client_.list("/api/v1/pods");
+  Json pods = client_.list(options_.podListPath);
   std::set<std::string> seen;
   std::set<uint32_t> usedIps;
   for (const auto& pod : pods) {

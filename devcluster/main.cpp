@@ -15,6 +15,7 @@
 #include "controller_loop.h"
 #include "endpoints_controller.h"
 #include "kubelet.h"
+#include "kubelet_command.h"
 #include "llmops/common/http_server.h"
 #include "local_client.h"
 #include "node_controller.h"
@@ -43,6 +44,7 @@ struct Flags {
 [[noreturn]] void usage(const std::string& error) {
   std::cerr << "error: " << error << "\n"
             << "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR\n"
+            << "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)\n"
             << "  [--watch-history EVENTS]      watch events kept for resumption (10000)\n"
             << "  [--bookmark-interval-ms MS]   period of watch bookmarks (5000)\n"
             << "  [--threads N]                 HTTP worker threads (4)\n"
@@ -118,6 +120,9 @@ int recordedPort(const std::string& dataDir) {
 int main(int argc, char** argv) {
   using namespace llmops;
   using namespace llmops::devcluster;
+  if (argc > 1 && std::string(argv[1]) == "kubelet") {
+    return runKubeletCommand(argc - 1, argv + 1);
+  }
   Flags flags = parseFlags(argc, argv);
   sigset_t signals;
   sigemptyset(&signals);
@@ -147,7 +152,10 @@ int main(int argc, char** argv) {
     LocalClient schedulerClient(api, "llmops-devcluster/default-scheduler");
     LocalClient kubeletClient(api, "llmops-devcluster/kubelet");
     LocalClient endpointsClient(api, "llmops-devcluster/endpoints-controller");
-    NodeController nodes(nodeClient, {flags.nodes, podCidr.toString()});
+    NodeControllerOptions nodeOptions;
+    nodeOptions.nodes = flags.nodes;
+    nodeOptions.podCidr = podCidr.toString();
+    NodeController nodes(nodeClient, nodeOptions);
     Scheduler scheduler(schedulerClient);
     KubeletOptions kubeletOptions;
     kubeletOptions.nodeNames = nodes.nodeNames();
@@ -168,7 +176,7 @@ int main(int argc, char** argv) {
     http::ServerOptions options;
     options.address = flags.host;
     options.threads = flags.threads;
-    options.tls = http::TlsFiles{tls.serverCertificatePath, tls.serverKeyPath};
+    options.tls = http::TlsFiles{tls.serverCertificatePath, tls.serverKeyPath, ""};
     options.errorResponse = statusResponse;
     // Port 0 on a directory that already served reuses its port, so old kubeconfigs work.
     int port = flags.port != 0 ? flags.port : recordedPort(flags.dataDir);

@@ -50,6 +50,10 @@ struct PodRun {
   bool terminating = false;
   std::optional<Clock::time_point> killDeadline;  // SIGKILL then (graceful deletion)
   std::vector<int> exclusiveCpus;
+  // The service-account volume's files (empty when the pod has none) and when its token
+  // must be requested again.
+  std::string serviceAccountDir;
+  std::optional<Clock::time_point> tokenRefreshAt;
 };
 
 }  // namespace llmops::devcluster

@@ -49,3 +49,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${packages[@]}"
+# The real control plane (scripts/real-cluster.sh, tests labelled realk8s) is built with
+# Go >= 1.24 from the Go module proxy; our machines have Go 1.26 (Debian 12's golang is
+# 1.19, too old). Without it those tests are not registered.
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-deps: no go on PATH: the realk8s tests (real control plane) will be skipped" >&2
+fi
