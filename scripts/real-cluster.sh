@@ -6,7 +6,8 @@
 #   scripts/real-cluster.sh build       build into the cache (idempotent), print where
 #   scripts/real-cluster.sh up DIR      build if missing, start everything with state,
 #                                       certificates and logs in DIR; writes DIR/kubeconfig
-#                                       (cluster-admin) and DIR/env (ports, paths)
+#                                       (cluster-admin) and DIR/env (ports, paths); the
+#                                       apiserver's audit log of writes is DIR/logs/audit.log
 #   scripts/real-cluster.sh down DIR    stop what `up DIR` started
 #   scripts/real-cluster.sh stop|start DIR COMPONENT   end or restart one of etcd,
 #                                       kube-apiserver, kube-controller-manager,
@@ -270,6 +271,17 @@ cmd_up() {
     --listen-metrics-urls "" --log-level warn --quota-backend-bytes 1073741824
   wait_until "etcd" 60 curl -sf "http://127.0.0.1:$etcd_port/health"
 
+  # The audit log: every write (who, verb, object, response code, when received), so
+  # that tests can check who wrote what and when (the fault suite's fencing check).
+  cat > "$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+POLICY
   start kube-apiserver "$kube_dir/kube-apiserver" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
     --etcd-servers="http://127.0.0.1:$etcd_port" \
@@ -283,7 +295,9 @@ cmd_up() {
     --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
     --kubelet-certificate-authority="$pki/ca.crt" \
     --kubelet-preferred-address-types=InternalIP \
-    --cert-dir="$dir/apiserver-certs" --profiling=false --v=1
+    --cert-dir="$dir/apiserver-certs" --profiling=false --v=1 \
+    --audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
+    --audit-log-maxsize=100 --audit-log-maxbackup=2
   wait_until "the apiserver's /readyz" 180 "$kubectl" --kubeconfig "$dir/kubeconfig" \
     get --raw /readyz
 

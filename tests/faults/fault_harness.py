@@ -1,24 +1,36 @@
-"""The fault suite's world: llmops-devcluster (the API server, plus the kubelet that runs
-the runtime pods), llmops-operator and llmops-router as processes, some of them inside
-network namespaces so that their links can be cut and healed.
+"""The fault suite's world: a cluster (llmops-devcluster, or the real control plane of
+scripts/real-cluster.sh), llmops-operator and llmops-router as processes, some of them
+inside network namespaces so that their links can be cut and healed.
 
 Network: a bridge in the host namespace carries 127.213.N.1/24 (N chosen per test run);
-each namespace gets a veth on it with 127.213.N.k. The API server listens on the bridge
-address, so host processes and namespaced ones reach it the same way. A partition is an
-iptables DROP in the namespace's OUTPUT chain (packets vanish, as on a cut link: TCP
-retransmits until it gives up), removed to heal. Loopback-range addresses only, as the
-devcluster's pods use: 127/8 is routed across the veth with route_localnet.
+each namespace gets a veth on it with 127.213.N.k. A partition is an iptables DROP in the
+namespace's OUTPUT and INPUT chains (packets vanish, as on a cut link: TCP retransmits
+until it gives up), removed to heal. Loopback-range addresses only, as the clusters' pods
+use: 127/8 is routed across the veth with route_localnet.
 
 The kernel does not forward traffic from a namespace to the host's own loopback
-addresses, where the devcluster's pods listen, so a namespaced router reaches pods
-through a relay (tcp_relay.py): inside the namespace it listens on each pod's IP and port,
-on the host it connects to the pod; cutting the relay's hop for one pod is a partition
-between the router and that pod only.
+addresses, where the pods listen, so a namespaced router reaches pods through a relay
+(tcp_relay.py): inside the namespace it listens on each pod's IP and port, on the host
+it connects to the pod; cutting the relay's hop for one pod is a partition between the
+router and that pod only.
 
-Backends: LLMOPS_TEST_BACKEND=devcluster (default). With `real`, the tests that need no
-namespace run against the control plane in $REAL_CLUSTER_DIR (scripts/real-cluster.sh up
-DIR); the others are skipped with a message (see README "Reliability").
+Backends (LLMOPS_TEST_BACKEND):
+  devcluster (default)  a fresh llmops-devcluster per test, listening on the bridge
+                        address, so namespaced processes reach it directly; writers are
+                        told apart by source address in its access log.
+  real                  the control plane already running in $REAL_CLUSTER_DIR (the ctest
+                        fixture real_control_plane). Its apiserver listens on 127.0.0.1
+                        only and its certificate names 127.0.0.1, so a namespaced process
+                        reaches it through a relay pair (inside the namespace on
+                        127.0.0.1:PORT, on the host on the bridge address) and keeps the
+                        kubeconfig's server; each process gets a client certificate of its
+                        own (CN = its name) from the cluster's CA, so the apiserver's
+                        audit log (real-cluster.sh enables it) says who wrote what.
+                        kill -9 hits the real kube-apiserver (etcd keeps the data);
+                        expiring watches restart it without a watch cache and with a 2 s
+                        etcd compaction interval, and restore its flags afterwards.
 Standard library only (Debian's /usr/bin/python3)."""
+import base64
 import fcntl
 import http.client
 import json
@@ -39,6 +51,8 @@ OPERATOR = os.path.join(BUILD, "operator", "llmops-operator")
 ROUTER = os.path.join(BUILD, "router", "llmops-router")
 RUNTIME = os.path.join(BUILD, "node-runtime", "llmops-runtime")
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_relay.py")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import real_cluster  # noqa: E402
 NAME = "storyteller"
 SKIP = 77  # ctest SKIP_RETURN_CODE
 
@@ -200,23 +214,75 @@ class Process:
             return f.read()
 
 
-class Cluster:
+class _ClusterBase:
+    """What the cases use of a cluster, whichever the backend."""
+
+    kubectl_bin = "kubectl"
+
+    def spawn(self, name, argv, ns=None):
+        process = Process(name, argv, self.work, ns)
+        self.processes.append(process)
+        return process
+
+    def kubectl(self, *args, check=True, stdin=None):
+        env = dict(os.environ, HOME=self.work)
+        env.pop("KUBECONFIG", None)
+        result = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args],
+                                input=stdin, capture_output=True, text=True, timeout=60, env=env)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+        return result.stdout if result.returncode == 0 else None
+
+    def get(self, *args):
+        out = self.kubectl("get", *args, "-o", "json", check=False)
+        return json.loads(out) if out else None
+
+    def deployment(self):
+        return self.get("llmd", NAME) or {}
+
+    def pods(self):
+        items = (self.get("pods", "-l", "llmops.dev/deployment") or {}).get("items", [])
+        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+    def install_crd(self):
+        self.kubectl("apply", "-f", os.path.join(ROOT, "crds", "llmdeployment.yaml"))
+        self.kubectl("wait", "--for", "condition=established", "--timeout=60s",
+                     "crd/llmdeployments.llmops.dev")
+
+    def stop_processes(self):
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes = []
+
+
+class Endpoint:
+    """How one client process reaches the API server: its kubeconfig, the name it has in
+    the cluster's write log (`who`; None when the log cannot tell it from others) and
+    the (address, port) to cut to partition it off."""
+
+    def __init__(self, kubeconfig, who, cut):
+        self.kubeconfig, self.who, self.cut = kubeconfig, who, cut
+
+
+class Cluster(_ClusterBase):
     """llmops-devcluster on the fabric's bridge address (or on 127.0.0.1 without one)."""
 
-    def __init__(self, work, fabric=None, flags=()):
+    def __init__(self, work, fabric=None, expiring_watches=False):
         self.work = work
+        self.fabric = fabric
         self.data = os.path.join(work, "cluster")
         self.kubeconfig = os.path.join(self.data, "kubeconfig")
         self.host = fabric.host_ip if fabric else "127.0.0.1"
-        self.flags = list(flags)
+        # A watch history of 20 events, and no bookmarks: a watch's resourceVersion moves
+        # only with its own resource's events, so after 20 other writes it is too old.
+        self.flags = ["--watch-history", "20", "--bookmark-interval-ms", "600000"] \
+            if expiring_watches else []
         self.port = 0
         self.server = None
         self.processes = []
         try:
             self.start()
-            self.kubectl("apply", "-f", os.path.join(ROOT, "crds", "llmdeployment.yaml"))
-            self.kubectl("wait", "--for", "condition=established", "--timeout=60s",
-                         "crd/llmdeployments.llmops.dev")
+            self.install_crd()
             self.kubectl("create", "namespace", "llmops-system")
         except BaseException:
             self.close()
@@ -235,48 +301,233 @@ class Cluster:
                                                               check=False) == "ok", 30)
 
     def kill9_and_restart(self):
+        """kill -9 of the API server, which is also the node here: its pods end with it."""
         self.server.kill()
         self.start()
 
-    def spawn(self, name, argv, ns=None):
-        process = Process(name, argv, self.work, ns)
-        self.processes.append(process)
-        return process
+    def endpoint(self, name, ns=None):
+        # The devcluster listens on the bridge: namespaced processes connect to it
+        # directly, and its access log names them by their namespace's address.
+        del name
+        return Endpoint(self.kubeconfig, ns.ip if ns else None, (self.host, self.port))
 
-    def kubectl(self, *args, check=True, stdin=None):
-        result = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, *args], input=stdin,
-                                capture_output=True, text=True, timeout=60,
-                                env=dict(os.environ, HOME=self.work))
-        if check and result.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout if result.returncode == 0 else None
+    def break_client_connections(self):
+        run("ss", "-K", "dst", self.host, "dport", "=", f":{self.port}", check=False)
 
-    def get(self, *args):
-        out = self.kubectl("get", *args, "-o", "json", check=False)
-        return json.loads(out) if out else None
-
-    def deployment(self):
-        return self.get("llmd", NAME) or {}
-
-    def pods(self):
-        items = (self.get("pods", "-l", "llmops.dev/deployment") or {}).get("items", [])
-        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
-
-    def access_log(self):
-        entries = []
+    def writes(self):
+        """Every write the API server received, in order: dicts with who (source address),
+        verb, resource, namespace, code and at (the time received, RFC 3339, sortable)."""
+        out = []
         with open(os.path.join(self.data, "access.log"), errors="replace") as f:
             for line in f:
                 try:
-                    entries.append(json.loads(line))
+                    e = json.loads(line)
                 except ValueError:
-                    pass
-        return entries
+                    continue
+                if e.get("verb") in WRITE_VERBS:
+                    out.append({"who": e.get("sourceIP"), "verb": e["verb"],
+                                "resource": e.get("resource"), "namespace": e.get("namespace"),
+                                "code": e.get("code"), "at": e.get("receivedAt", "")})
+        return out
 
     def close(self):
-        for process in reversed(self.processes):
-            process.stop()
+        self.stop_processes()
         if self.server:
             self.server.stop()
+
+
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+class RealControlPlane(_ClusterBase):
+    """The real control plane in $REAL_CLUSTER_DIR, shared with the other realk8s tests:
+    what a case creates is deleted when it ends, and an apiserver restarted with other
+    flags gets its own back."""
+
+    def __init__(self, work, fabric=None, expiring_watches=False):
+        self.work = work
+        self.fabric = fabric
+        self.real = real_cluster.RealCluster(home=work)
+        self.kubectl_bin = self.real.kubectl_bin
+        self.kubeconfig = self.real.kubeconfig
+        self.host = "127.0.0.1"
+        self.port = self.real.port
+        self.processes = []
+        self.relays = {}  # namespace name -> the host relay's port to the apiserver
+        self.saved_argv = None
+        self.argv_file = os.path.join(self.real.dir, "pids", "kube-apiserver.argv")
+        try:
+            if not self.audit_files():
+                raise RuntimeError(f"no audit log in {self.real.dir}/logs: the control plane "
+                                   "predates audit logging (scripts/real-cluster.sh down, up)")
+            self.real.wait_ready()
+            if expiring_watches:
+                self.restart_apiserver(["--watch-cache=false", "--etcd-compaction-interval=2s"])
+            self.install_crd()
+            self.kubectl("create", "namespace", "llmops-system", check=False)
+            self.clean()  # what an earlier run that was killed may have left
+        except BaseException:
+            self.close()
+            raise
+
+    # -- the apiserver
+    def apiserver_pid(self):
+        with open(os.path.join(self.real.dir, "pids", "kube-apiserver.pid")) as f:
+            return int(f.read())
+
+    def kill9_and_restart(self):
+        """kill -9 of the real kube-apiserver and a start with the same command line; etcd,
+        the controller-manager, the scheduler and the kubelet (with its pods) run on."""
+        self.kill9_apiserver()
+        self.real.start_component("kube-apiserver")
+        self.real.wait_ready()
+
+    def kill9_apiserver(self):
+        # Not `real-cluster.sh stop`: its SIGTERM waits for the apiserver's graceful
+        # shutdown (15 s with watches open) before it kills it anyway.
+        pid = self.apiserver_pid()
+        os.kill(pid, signal.SIGKILL)
+        wait("the apiserver to die", lambda: not alive(pid), 30, interval=0.05)
+        os.unlink(os.path.join(self.real.dir, "pids", "kube-apiserver.pid"))
+
+    def restart_apiserver(self, extra_flags):
+        """Restarts the apiserver with its command line plus extra_flags (later flags win);
+        close() restores the original."""
+        with open(self.argv_file, "rb") as f:
+            argv = f.read()
+        if self.saved_argv is None:
+            self.saved_argv = argv
+        self.kill9_apiserver()
+        with open(self.argv_file, "wb") as f:
+            f.write(self.saved_argv + b"".join(flag.encode() + b"\0" for flag in extra_flags))
+        self.real.start_component("kube-apiserver")
+        self.real.wait_ready()
+
+    def restore_apiserver(self):
+        if self.saved_argv is None:
+            return
+        self.kill9_apiserver()
+        with open(self.argv_file, "wb") as f:
+            f.write(self.saved_argv)
+        self.saved_argv = None
+        self.real.start_component("kube-apiserver")
+        self.real.wait_ready()
+
+    # -- clients
+    def endpoint(self, name, ns=None):
+        kubeconfig = self.identity(name)
+        if ns is None:
+            return Endpoint(kubeconfig, name, (self.host, self.port))
+        if ns.name not in self.relays:
+            hop = free_port(self.fabric.host_ip)
+            host = self.spawn(f"api-relay-host-{ns.name}", [
+                "/usr/bin/python3", RELAY, f"{self.fabric.host_ip}:{hop}=127.0.0.1:{self.port}"])
+            inside = self.spawn(f"api-relay-{ns.name}", [
+                "/usr/bin/python3", RELAY, f"127.0.0.1:{self.port}={self.fabric.host_ip}:{hop}"],
+                ns=ns)
+            for relay in (host, inside):
+                wait(f"{relay.name} ready", lambda relay=relay: "ready" in relay.log(), 30)
+            self.relays[ns.name] = hop
+        return Endpoint(kubeconfig, name, (self.fabric.host_ip, self.relays[ns.name]))
+
+    def identity(self, name):
+        """A kubeconfig whose client certificate (CN=name, O=system:masters, signed by the
+        cluster's CA) makes `name` the user in the audit log."""
+        pki = os.path.join(self.real.dir, "pki")
+        key, crt = (os.path.join(self.work, f"{name}.{ext}") for ext in ("key", "crt"))
+        ext = os.path.join(self.work, f"{name}.ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=clientAuth\n")
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-out", key)
+        csr = run("openssl", "req", "-new", "-key", key, "-subj",
+                  f"/O=system:masters/CN={name}").stdout
+        run("openssl", "x509", "-req", "-CA", os.path.join(pki, "ca.crt"),
+            "-CAkey", os.path.join(pki, "ca.key"), "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
+            "-days", "1", "-sha256", "-extfile", ext, "-out", crt, input=csr)
+        encoded = {}
+        for field, path in (("client-certificate-data", crt), ("client-key-data", key)):
+            with open(path, "rb") as f:
+                encoded[field] = base64.b64encode(f.read()).decode()
+        with open(self.kubeconfig) as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            field = line.strip().split(":", 1)[0]
+            if field in encoded:
+                lines[i] = line[:line.index(field)] + f"{field}: {encoded[field]}"
+        path = os.path.join(self.work, f"{name}.kubeconfig")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def break_client_connections(self):
+        run("ss", "-K", "dst", self.host, "dport", "=", f":{self.port}", check=False)
+
+    # -- what happened
+    def audit_files(self):
+        logs = os.path.join(self.real.dir, "logs")
+        if not os.path.isdir(logs):
+            return []
+        # The live log and its rotations (audit-<time>.log), oldest first.
+        names = [n for n in os.listdir(logs) if n.startswith("audit") and n.endswith(".log")]
+        return [os.path.join(logs, n) for n in sorted(names, key=lambda n: (n == "audit.log", n))]
+
+    def writes(self):
+        """Every write the apiserver's audit log holds, in the shape of Cluster.writes;
+        who is the user (the client certificate's CN)."""
+        out = []
+        for path in self.audit_files():
+            with open(path, errors="replace") as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                    except ValueError:
+                        continue
+                    if e.get("stage") != "ResponseComplete" or e.get("verb") not in WRITE_VERBS:
+                        continue
+                    ref = e.get("objectRef", {})
+                    out.append({"who": e.get("user", {}).get("username"), "verb": e["verb"],
+                                "resource": ref.get("resource"), "namespace": ref.get("namespace"),
+                                "code": e.get("responseStatus", {}).get("code"),
+                                "at": e.get("requestReceivedTimestamp", "")})
+        out.sort(key=lambda e: e["at"])
+        return out
+
+    def clean(self):
+        """Deletes what the fault cases make (LLMDeployments and their pods through the
+        garbage collector, the operator's Lease, the write load's ConfigMaps)."""
+        self.kubectl("delete", "llmd", "--all", "-n", "default", "--wait=true", "--timeout=90s",
+                     check=False)
+        self.kubectl("delete", "lease", "--all", "-n", "llmops-system", check=False)
+        self.kubectl("delete", "configmap", "-n", "default", "-l", "llmops.dev/fault-load",
+                     "--wait=false", check=False)
+        wait("the fault case's pods gone", lambda: not (self.get(
+            "pods", "-n", "default", "-l", "llmops.dev/deployment") or {}).get("items"), 120, 1)
+
+    def close(self):
+        self.stop_processes()
+        try:
+            self.restore_apiserver()
+        finally:
+            self.clean()
+
+
+def alive(pid):
+    """False once pid has exited (a zombie no one reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def make_cluster(work, fabric=None, expiring_watches=False):
+    """The cluster of a case on the selected backend."""
+    kind = RealControlPlane if backend() == "real" else Cluster
+    return kind(work, fabric, expiring_watches)
 
 
 def make_models(work):
@@ -312,8 +563,8 @@ def healthy_on(revision, replicas=2):
     return check
 
 
-def operator_argv(cluster, *flags):
-    return [OPERATOR, "--kubeconfig", cluster.kubeconfig,
+def operator_argv(kubeconfig, *flags):
+    return [OPERATOR, "--kubeconfig", kubeconfig,
             "--metrics-addr", "0", "--health-addr", "0",
             "--scale-down-delay-seconds", "3", *flags]
 
