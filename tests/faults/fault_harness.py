@@ -249,6 +249,14 @@ class _ClusterBase:
         self.kubectl("wait", "--for", "condition=established", "--timeout=60s",
                      "crd/llmdeployments.llmops.dev")
 
+    def break_connections_of(self, process):
+        """Resets every connection of `process` to the API server (ss -K), as a broken link
+        would: its watches resume from their last resourceVersion. Only its own, so that
+        the cluster's components (a real scheduler backs off for long) are left alone."""
+        for port in local_ports(process.process.pid, self.port):
+            run("ss", "-K", "dst", self.host, "dport", "=", f":{self.port}",
+                "sport", "=", f":{port}", check=False)
+
     def stop_processes(self):
         for process in reversed(self.processes):
             process.stop()
@@ -310,9 +318,6 @@ class Cluster(_ClusterBase):
         # directly, and its access log names them by their namespace's address.
         del name
         return Endpoint(self.kubeconfig, ns.ip if ns else None, (self.host, self.port))
-
-    def break_client_connections(self):
-        run("ss", "-K", "dst", self.host, "dport", "=", f":{self.port}", check=False)
 
     def writes(self):
         """Every write the API server received, in order: dicts with who (source address),
@@ -463,9 +468,6 @@ class RealControlPlane(_ClusterBase):
         os.chmod(path, 0o600)
         return path
 
-    def break_client_connections(self):
-        run("ss", "-K", "dst", self.host, "dport", "=", f":{self.port}", check=False)
-
     # -- what happened
     def audit_files(self):
         logs = os.path.join(self.real.dir, "logs")
@@ -513,6 +515,34 @@ class RealControlPlane(_ClusterBase):
             self.restore_apiserver()
         finally:
             self.clean()
+
+
+def local_ports(pid, remote_port):
+    """The local ports of pid's TCP connections to remote_port (from /proc)."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    except OSError:
+        return []
+    ports = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if inode in inodes and int(remote.rsplit(":", 1)[1], 16) == remote_port:
+                ports.append(int(local.rsplit(":", 1)[1], 16))
+    return ports
 
 
 def alive(pid):

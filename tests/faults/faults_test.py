@@ -19,7 +19,7 @@ usage: faults_test.py CASE
                       control plane (whose kubelet keeps the pods running) also no failed
                       client request through the router
   watch_expiry        watches resuming into 410 Expired all the time under constant writes
-                      (client connections broken every ~10 writes with ss -K; the
+                      (the operator's connections broken every ~5 writes with ss -K; the
                       devcluster keeps a 20-event watch history, the real apiserver runs
                       without a watch cache and compacts etcd every 2 s): two rollouts
                       complete, no duplicate pods
@@ -338,10 +338,10 @@ def watch_expiry(work):
         def write_load():
             i = 0
             while not stop.is_set():
-                if i % 10 == 9:
-                    # Break every client connection to the API server (ss -K): watches
-                    # resume from their last resourceVersion, long compacted by now: 410.
-                    cluster.break_client_connections()
+                if i % 5 == 4:
+                    # Break the operator's connections to the API server (ss -K): its
+                    # watches resume from their last resourceVersion, long compacted: 410.
+                    cluster.break_connections_of(operator)
                 cluster.kubectl("create", "-f", "-", stdin=configmap(i), check=False)
                 if i >= 5:
                     cluster.kubectl("delete", "configmap", f"load-{i - 5}", "--wait=false", check=False)
