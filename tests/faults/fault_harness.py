@@ -344,6 +344,12 @@ class Cluster(_ClusterBase):
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
 
+# Watches served by etcd itself (no watch cache), which keeps only the last 2-4 s of
+# history: a watch resuming from an older resourceVersion gets 410 Expired.
+EXPIRING_WATCHES = ["--watch-cache=false", "--etcd-compaction-interval=2s"]
+EXPIRING_WATCHES_ARGV = b"".join(flag.encode() + b"\0" for flag in EXPIRING_WATCHES)
+
+
 class RealControlPlane(_ClusterBase):
     """The real control plane in $REAL_CLUSTER_DIR, shared with the other realk8s tests:
     what a case creates is deleted when it ends, and an apiserver restarted with other
@@ -365,9 +371,15 @@ class RealControlPlane(_ClusterBase):
             if not self.audit_files():
                 raise RuntimeError(f"no audit log in {self.real.dir}/logs: the control plane "
                                    "predates audit logging (scripts/real-cluster.sh down, up)")
+            with open(self.argv_file, "rb") as f:
+                argv = f.read()
+            if argv.endswith(EXPIRING_WATCHES_ARGV):
+                # An earlier case was killed before it restored the apiserver.
+                self.saved_argv = argv[:-len(EXPIRING_WATCHES_ARGV)]
+            self.restore_apiserver()
             self.real.wait_ready()
             if expiring_watches:
-                self.restart_apiserver(["--watch-cache=false", "--etcd-compaction-interval=2s"])
+                self.restart_apiserver(EXPIRING_WATCHES)
             self.install_crd()
             self.kubectl("create", "namespace", "llmops-system", check=False)
             self.clean()  # what an earlier run that was killed may have left
@@ -377,23 +389,48 @@ class RealControlPlane(_ClusterBase):
 
     # -- the apiserver
     def apiserver_pid(self):
-        with open(os.path.join(self.real.dir, "pids", "kube-apiserver.pid")) as f:
-            return int(f.read())
+        """Its pid, or None when it is not running (no pid file)."""
+        try:
+            with open(os.path.join(self.real.dir, "pids", "kube-apiserver.pid")) as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return None
 
     def kill9_and_restart(self):
         """kill -9 of the real kube-apiserver and a start with the same command line; etcd,
         the controller-manager, the scheduler and the kubelet (with its pods) run on."""
         self.kill9_apiserver()
-        self.real.start_component("kube-apiserver")
-        self.real.wait_ready()
+        self.start_apiserver()
 
     def kill9_apiserver(self):
         # Not `real-cluster.sh stop`: its SIGTERM waits for the apiserver's graceful
         # shutdown (15 s with watches open) before it kills it anyway.
         pid = self.apiserver_pid()
-        os.kill(pid, signal.SIGKILL)
-        wait("the apiserver to die", lambda: not alive(pid), 30, interval=0.05)
-        os.unlink(os.path.join(self.real.dir, "pids", "kube-apiserver.pid"))
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            # Until every thread is gone (a zombie leader's other threads may still hold
+            # the port) and the port refuses connections.
+            wait("the apiserver to die", lambda: not threads_alive(pid), 30, interval=0.05)
+            os.unlink(os.path.join(self.real.dir, "pids", "kube-apiserver.pid"))
+        wait("the apiserver's port to be free", lambda: not accepts(self.host, self.port), 30,
+             interval=0.05)
+
+    def start_apiserver(self):
+        """Starts it with the command line in pids/kube-apiserver.argv and waits for
+        /readyz; fails at once, with its log, if it exits."""
+        log = os.path.join(self.real.dir, "logs", "kube-apiserver.log")
+        offset = os.path.getsize(log) if os.path.exists(log) else 0
+        self.real.start_component("kube-apiserver")
+        pid = self.apiserver_pid()
+
+        def ready():
+            if not threads_alive(pid):
+                with open(log, errors="replace") as f:
+                    f.seek(offset)
+                    tail = f.read()[-3000:]
+                raise RuntimeError(f"the restarted kube-apiserver exited:\n{tail}")
+            return self.kubectl("get", "--raw", "/readyz", check=False) is not None
+        wait("the apiserver's /readyz", ready, 120, interval=0.3)
 
     def restart_apiserver(self, extra_flags):
         """Restarts the apiserver with its command line plus extra_flags (later flags win);
@@ -405,18 +442,19 @@ class RealControlPlane(_ClusterBase):
         self.kill9_apiserver()
         with open(self.argv_file, "wb") as f:
             f.write(self.saved_argv + b"".join(flag.encode() + b"\0" for flag in extra_flags))
-        self.real.start_component("kube-apiserver")
-        self.real.wait_ready()
+        self.start_apiserver()
 
     def restore_apiserver(self):
-        if self.saved_argv is None:
-            return
-        self.kill9_apiserver()
-        with open(self.argv_file, "wb") as f:
-            f.write(self.saved_argv)
-        self.saved_argv = None
-        self.real.start_component("kube-apiserver")
-        self.real.wait_ready()
+        """The apiserver as the fixture started it, running (whatever a case left)."""
+        if self.saved_argv is not None:
+            self.kill9_apiserver()
+            with open(self.argv_file, "wb") as f:
+                f.write(self.saved_argv)
+            self.saved_argv = None
+        pid = self.apiserver_pid()
+        if not pid or not threads_alive(pid):
+            self.kill9_apiserver()
+            self.start_apiserver()
 
     # -- clients
     def endpoint(self, name, ns=None):
@@ -512,9 +550,9 @@ class RealControlPlane(_ClusterBase):
     def close(self):
         self.stop_processes()
         try:
-            self.restore_apiserver()
-        finally:
             self.clean()
+        finally:
+            self.restore_apiserver()
 
 
 def local_ports(pid, remote_port):
@@ -545,11 +583,26 @@ def local_ports(pid, remote_port):
     return ports
 
 
-def alive(pid):
-    """False once pid has exited (a zombie no one reaped counts as exited)."""
+def threads_alive(pid):
+    """False once every thread of pid has exited (a zombie no one reaped has none)."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def accepts(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
     except OSError:
         return False
 
