@@ -34,11 +34,13 @@ best this CPU runs)
               [PLACEMENT]
   topology    print this machine's topology (hwloc) and the placement plan as JSON
               [PLACEMENT]
-  convert     convert a llama2.c checkpoint to GGUF
-              --in PATH --tokenizer PATH --out X.gguf --type f32|f16|q8_0|q4_0
+  convert     re-encode a GGUF file, or convert a llama2.c checkpoint, to GGUF of TYPE
+              --in PATH [--tokenizer PATH (llama2.c only)] --out X.gguf [--type TYPE (f32)]
+              TYPE: f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k (one type for every weight
+              matrix) or q4_k_m|q5_k_m (llama.cpp's mixes)
   make-model  write a Llama GGUF with random weights
               --dim D --hidden H --layers L --heads N [--kv-heads K (N)] --context C
-              [--vocab-from tokenizer.bin] [--type f32 (default)|f16|q8_0|q4_0]
+              [--vocab-from tokenizer.bin] [--type TYPE (f32), as for convert]
               --out X.gguf [--seed S (1)]
 
 PLACEMENT (serve, generate, bench, topology):

@@ -267,6 +267,12 @@ void rows_avx2(const TensorView& w, const float* x, const QuantizedInputs& xq, i
     case TensorType::Q4_0:
       TileLoop<QuantTile<true>>::run({a}, n, r0, r1, a.w_stride);
       return;
+    case TensorType::BF16:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      rows_kquants_avx2(w, x, xq, n, y, r0, r1);
+      return;
   }
 }
 

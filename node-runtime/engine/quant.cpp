@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "kquants.h"
+
 namespace llmops::engine {
 
 uint16_t fp32_to_fp16(float f) {
@@ -99,6 +101,20 @@ void quantize_row(TensorType type, const float* x, void* out, int64_t n) {
     case TensorType::Q4_0:
       quantize_q4_0(x, static_cast<BlockQ4_0*>(out), n / kQuantBlock);
       return;
+    case TensorType::BF16: {
+      auto* o = static_cast<uint16_t*>(out);
+      for (int64_t i = 0; i < n; ++i) o[i] = fp32_to_bf16(x[i]);
+      return;
+    }
+    case TensorType::Q4_K:
+      quantize_row_q4_k(x, static_cast<BlockQ4_K*>(out), n);
+      return;
+    case TensorType::Q5_K:
+      quantize_row_q5_k(x, static_cast<BlockQ5_K*>(out), n);
+      return;
+    case TensorType::Q6_K:
+      quantize_row_q6_k(x, static_cast<BlockQ6_K*>(out), n);
+      return;
   }
   throw std::invalid_argument("quantize_row: unsupported type");
 }
@@ -133,6 +149,20 @@ void dequantize_row(TensorType type, const void* in, float* out, int64_t n) {
       }
       return;
     }
+    case TensorType::BF16: {
+      const auto* h = static_cast<const uint16_t*>(in);
+      for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_fp32(h[i]);
+      return;
+    }
+    case TensorType::Q4_K:
+      dequantize_row_q4_k(static_cast<const BlockQ4_K*>(in), out, n);
+      return;
+    case TensorType::Q5_K:
+      dequantize_row_q5_k(static_cast<const BlockQ5_K*>(in), out, n);
+      return;
+    case TensorType::Q6_K:
+      dequantize_row_q6_k(static_cast<const BlockQ6_K*>(in), out, n);
+      return;
   }
   throw std::invalid_argument("dequantize_row: unsupported type");
 }
