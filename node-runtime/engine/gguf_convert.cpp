@@ -53,13 +53,13 @@ void convert_gguf(const GgufConvertOptions& options) {
     const int64_t cols = t.dims[0];
     const int64_t rows = static_cast<int64_t>(t.n_elements) / cols;
     w.add_tensor(t.name, t.dims, to, [src, from = t.type, to, rows, cols] {
-      const size_t in_row = row_bytes(from, cols), out_row = row_bytes(to, cols);
-      std::vector<uint8_t> out(out_row * static_cast<size_t>(rows));
-      std::vector<float> values(static_cast<size_t>(cols));
+      const size_t in_row = row_bytes(from, cols);
+      std::vector<float> values(static_cast<size_t>(rows * cols));
       for (int64_t r = 0; r < rows; ++r) {
-        dequantize_row(from, src + in_row * static_cast<size_t>(r), values.data(), cols);
-        quantize_row(to, values.data(), out.data() + out_row * static_cast<size_t>(r), cols);
+        dequantize_row(from, src + in_row * static_cast<size_t>(r), values.data() + r * cols, cols);
       }
+      std::vector<uint8_t> out(row_bytes(to, cols) * static_cast<size_t>(rows));
+      quantize_rows(to, values.data(), out.data(), rows, cols);
       return out;
     });
   }

@@ -29,13 +29,11 @@ void add_matrix(GgufWriter& w, const std::string& name, int64_t rows, int64_t co
                 const TensorTypePlan& plan, RowSource source) {
   const TensorType type = plan.type_for(name, {cols, rows}, TensorType::F32);
   w.add_tensor(name, {cols, rows}, type, [=, source = std::move(source)] {
-    const size_t rb = row_bytes(type, cols);
-    std::vector<uint8_t> out(rb * static_cast<size_t>(rows));
-    std::vector<float> row(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      source(r, row.data());
-      quantize_row(type, row.data(), out.data() + rb * static_cast<size_t>(r), cols);
-    }
+    // Rows come from the source in order (a generator), then encode on every thread.
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    for (int64_t r = 0; r < rows; ++r) source(r, values.data() + r * cols);
+    std::vector<uint8_t> out(row_bytes(type, cols) * static_cast<size_t>(rows));
+    quantize_rows(type, values.data(), out.data(), rows, cols);
     return out;
   });
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "kquants.h"
 
@@ -117,6 +119,30 @@ void quantize_row(TensorType type, const float* x, void* out, int64_t n) {
       return;
   }
   throw std::invalid_argument("quantize_row: unsupported type");
+}
+
+void quantize_rows(TensorType type, const float* x, void* out, int64_t rows, int64_t cols) {
+  const size_t rb = row_bytes(type, cols);
+  auto run = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      quantize_row(type, x + r * cols, static_cast<uint8_t*>(out) + rb * static_cast<size_t>(r),
+                   cols);
+    }
+  };
+  constexpr int64_t kMinValuesPerThread = 1 << 16;
+  const int64_t threads = std::clamp<int64_t>(rows * cols / kMinValuesPerThread, 1,
+                                              std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 1) {
+    run(0, rows);
+    return;
+  }
+  std::vector<std::thread> workers;
+  const int64_t per = (rows + threads - 1) / threads;
+  for (int64_t t = 1; t < threads; ++t) {
+    workers.emplace_back(run, std::min(rows, t * per), std::min(rows, (t + 1) * per));
+  }
+  run(0, std::min(rows, per));
+  for (std::thread& w : workers) w.join();
 }
 
 void dequantize_row(TensorType type, const void* in, float* out, int64_t n) {
