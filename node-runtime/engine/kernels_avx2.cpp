@@ -57,11 +57,26 @@ struct FloatTile {
       for (int t = 0; t < T; ++t) acc[k][t] = _mm256_setzero_ps();
     }
     int64_t j = 0;
+    // 16 columns a step (one prefetch per row and step: a cache line of F32), each output
+    // still one FMA chain over its 8-column chunks in order.
+    for (; j + 16 <= cols; j += 16) {
+#pragma unroll
+      for (int k = 0; k < R; ++k) prefetch_next_tile(wr[k] + j * (kF16 ? 2 : 4), a.w_stride * R);
+#pragma unroll
+      for (int half = 0; half < 16; half += 8) {
+        __m256 wv[R];
+        load_rows<R>(wr, j + half, wv);
+#pragma unroll
+        for (int t = 0; t < T; ++t) {
+          const __m256 xv = _mm256_loadu_ps(xt[t] + j + half);
+#pragma unroll
+          for (int k = 0; k < R; ++k) acc[k][t] = _mm256_fmadd_ps(wv[k], xv, acc[k][t]);
+        }
+      }
+    }
     for (; j + 8 <= cols; j += 8) {
       __m256 wv[R];
       load_rows<R>(wr, j, wv);
-#pragma unroll
-      for (int k = 0; k < R; ++k) prefetch_next_tile(wr[k] + j * (kF16 ? 2 : 4), a.w_stride * R);
 #pragma unroll
       for (int t = 0; t < T; ++t) {
         const __m256 xv = _mm256_loadu_ps(xt[t] + j);
