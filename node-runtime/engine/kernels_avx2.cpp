@@ -135,14 +135,15 @@ inline __m256i unpack_nibbles(const uint8_t* qs) {
   return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
-// The lane sums of 8 int32 vectors: lane k of the result is the sum of v[k]'s lanes.
-// Integer, hence exact in any order.
-inline __m256i sum_lanes8(const __m256i (&v)[8]) {
-  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-  // a = [v0..v3 sums of lanes 0-3 | the same of lanes 4-7], b likewise for v4..v7.
-  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20),
-                          _mm256_permute2x128_si256(a, b, 0x31));
+// Lane sums of 8 int32 vectors in two halves: quad_sums(v0..v3) = [v0..v3's sums of lanes
+// 0-3 | the same of lanes 4-7], and join_quads(of v0..v3, of v4..v7) has in lane k the
+// sum of v[k]'s lanes. Integer, hence exact in any order.
+inline __m256i quad_sums(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+  return _mm256_hadd_epi32(_mm256_hadd_epi32(v0, v1), _mm256_hadd_epi32(v2, v3));
+}
+inline __m256i join_quads(__m256i lo, __m256i hi) {
+  return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20),
+                          _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
 // Q8_0 or Q4_0 (kQ4) weights against quantized inputs, eight rows at a time with one
@@ -202,26 +203,37 @@ struct QuantTile {
     for (int64_t b = 0; b < blocks; ++b, next += kStepBytes) {
 #pragma unroll
       for (int line = 0; line < kStepBytes; line += 64) prefetch_next_tile(next, line);
-      __m256i wq[kLanes], wabs[kLanes];
+      // Four rows at a time (their weights stay in registers across the inputs), then
+      // the two halves' sums are joined per input.
+      __m256i quads[2][T];
 #pragma unroll
-      for (int k = 0; k < kLanes; ++k) {
-        if constexpr (kQ4) {
-          wq[k] = unpack_nibbles(wr[k][b].qs);
-        } else {
-          wq[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[k][b].qs));
-          wabs[k] = _mm256_abs_epi8(wq[k]);
+      for (int half = 0; half < 2; ++half) {
+        __m256i wq[4], wabs[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+          const Block& block = wr[4 * half + k][b];
+          if constexpr (kQ4) {
+            wq[k] = unpack_nibbles(block.qs);
+          } else {
+            wq[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs));
+            wabs[k] = _mm256_abs_epi8(wq[k]);
+          }
+        }
+#pragma unroll
+        for (int t = 0; t < T; ++t) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * 32));
+          __m256i dots[4];
+#pragma unroll
+          for (int k = 0; k < 4; ++k) {
+            dots[k] = kQ4 ? dot_u4(wq[k], xv) : dot_i8(wabs[k], wq[k], xv);
+          }
+          quads[half][t] = quad_sums(dots[0], dots[1], dots[2], dots[3]);
         }
       }
       const __m256 dw = row_scales(wr, b);
 #pragma unroll
       for (int t = 0; t < T; ++t) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * 32));
-        __m256i dots[kLanes];
-#pragma unroll
-        for (int k = 0; k < kLanes; ++k) {
-          dots[k] = kQ4 ? dot_u4(wq[k], xv) : dot_i8(wabs[k], wq[k], xv);
-        }
-        __m256i isum = sum_lanes8(dots);
+        __m256i isum = join_quads(quads[0][t], quads[1][t]);
         if constexpr (kQ4) isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(st[t][b]));
         const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(dt[t][b]));
         acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), d, acc[t]);
