@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace llmops::cli {
 
@@ -77,6 +79,15 @@ double Args::number(const std::string& flag, std::optional<double> fallback) con
     throw UsageError("--" + flag + " expects a number, got '" + *v + "'");
   }
   return d;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw UsageError("cannot read " + path);
+  return text.str();
 }
 
 int requested_threads(const Args& args) {

@@ -35,6 +35,9 @@ class Args {
   std::set<std::string> switches_;
 };
 
+// The whole file named by a flag's value; UsageError naming the path when unreadable.
+std::string read_text_file(const std::string& path);
+
 // --threads N: compute threads; 0 or absent = one per physical core this process may use.
 int requested_threads(const Args& args);
 // --numa bind|interleave|none; absent = bind (weights copied next to the threads' cores).

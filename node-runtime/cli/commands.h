@@ -13,5 +13,7 @@ int run_make_model(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_topology(const std::vector<std::string>& args);
+int run_tokenize(const std::vector<std::string>& args);
+int run_chat_template(const std::vector<std::string>& args);
 
 }  // namespace llmops::cli

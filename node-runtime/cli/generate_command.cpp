@@ -53,7 +53,7 @@ int run_generate(const std::vector<std::string>& argv) {
   } else {
     // Like llama2.c's run: the prompt as tokenized, then the completion as it comes. The
     // prompt is printed with the first text, so that a refused prompt prints nothing.
-    const std::string echo = tokenizer.decode(tokenizer.encode(prompt, true));
+    const std::string echo = tokenizer.decode(tokenizer.encode_prompt(prompt));
     bool echoed = false;
     auto print = [&](std::string_view text) {
       if (!echoed) std::cout << echo;

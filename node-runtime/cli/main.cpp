@@ -22,7 +22,8 @@ commands:
               [--host H (127.0.0.1)] [--port P (8080; 0 = any free port)]
               [--max-batch N (16)] [--max-queue N (64)] [--context N (model's)]
               [--api-key KEY (or env LLMOPS_API_KEY)] [--lame-duck-seconds S (5)]
-              [--drain-seconds S (30)] [--inject-error-rate R (0)] [PLACEMENT]
+              [--drain-seconds S (30)] [--inject-error-rate R (0)]
+              [--chat-template FILE (Jinja; default: the GGUF's)] [PLACEMENT]
 environment: LLMOPS_KERNELS=scalar|avx2|avx512 forces a kernel variant (default: the
 best this CPU runs)
   generate    generate text from a prompt
@@ -36,10 +37,21 @@ best this CPU runs)
               [PLACEMENT]
   convert     convert a llama2.c checkpoint to GGUF
               --in PATH --tokenizer PATH --out X.gguf --type f32|f16|q8_0|q4_0
-  make-model  write a Llama GGUF with random weights
+  chat-template  print the prompt a chat template renders for a list of messages
+              (--model M | --template FILE) --messages FILE.json [--add-generation-prompt]
+              [--bos-token S] [--eos-token S] [--now UNIX_SECONDS] [--ids (needs --model)]
+  make-model  write a GGUF with random weights
+              [--arch llama (default)|qwen2|qwen3|gemma3]
               --dim D --hidden H --layers L --heads N [--kv-heads K (N)] --context C
-              [--vocab-from tokenizer.bin] [--type f32 (default)|f16|q8_0|q4_0]
-              --out X.gguf [--seed S (1)]
+              [--head-dim D (dim/heads)] [--sliding-window W (gemma3; 512)]
+              [--rope-base B (10000 llama, 1e6 others)] [--rope-freqs (llama 3.1)]
+              [--tied (no output.weight)]
+              [--vocab-from tokenizer.bin|tokenizer.json|FOLDER] [--pre NAME]
+              [--type f32 (default)|f16|q8_0|q4_0] --out X.gguf [--seed S (1)]
+  tokenize    print a model's token ids for a text as a JSON array (no BOS/EOS)
+              --model PATH [--tokenizer PATH] --text T [--special (control tokens'
+              texts become their ids)]; or --texts FILE.json (an array of strings):
+              prints [{"ids": [...], "text": decoded}, ...]
 
 PLACEMENT (serve, generate, bench, topology):
   --threads N   compute threads, each pinned to its own physical core, filling a NUMA
@@ -68,6 +80,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return llmops::cli::run_serve(rest);
     if (command == "bench") return llmops::cli::run_bench(rest);
     if (command == "topology") return llmops::cli::run_topology(rest);
+    if (command == "tokenize") return llmops::cli::run_tokenize(rest);
+    if (command == "chat-template") return llmops::cli::run_chat_template(rest);
     std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const llmops::cli::UsageError& e) {

@@ -32,10 +32,17 @@ int run_convert(const std::vector<std::string>& argv) {
 
 int run_make_model(const std::vector<std::string>& argv) {
   const Args args(argv,
-                  {"dim", "hidden", "layers", "heads", "kv-heads", "context", "vocab-from", "type",
-                   "out", "seed"},
-                  {});
+                  {"arch", "dim", "hidden", "layers", "heads", "kv-heads", "head-dim", "context",
+                   "sliding-window", "rope-base", "vocab-from", "pre", "type", "out", "seed"},
+                  {"rope-freqs", "tied"});
   engine::MakeModelOptions options;
+  options.arch = args.opt("arch").value_or("llama");
+  options.head_dim = static_cast<int>(args.integer("head-dim", 0));
+  options.sliding_window = static_cast<int>(args.integer("sliding-window", 0));
+  options.rope_theta = static_cast<float>(args.number("rope-base", 0.0));
+  options.rope_freqs = args.has("rope-freqs");
+  options.tied = args.has("tied");
+  options.pre = args.opt("pre").value_or("");
   options.dim = static_cast<int>(args.integer("dim"));
   options.hidden_dim = static_cast<int>(args.integer("hidden"));
   options.n_layers = static_cast<int>(args.integer("layers"));

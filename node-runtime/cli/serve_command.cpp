@@ -39,11 +39,12 @@ std::string default_model_name(const std::string& location) {
 }  // namespace
 
 int run_serve(const std::vector<std::string>& argv) {
-  const Args args(argv,
-                  {"model", "tokenizer", "model-name", "model-sha256", "model-cache",
-                   "model-ca-file", "host", "port", "max-batch", "max-queue", "context", "api-key",
-                   "lame-duck-seconds", "drain-seconds", "inject-error-rate", "threads", "numa"},
-                  {});
+  const Args args(
+      argv,
+      {"model", "tokenizer", "model-name", "model-sha256", "model-cache", "model-ca-file", "host",
+       "port", "max-batch", "max-queue", "context", "api-key", "lame-duck-seconds", "drain-seconds",
+       "inject-error-rate", "threads", "numa", "chat-template"},
+      {});
   const std::string location = args.str("model");
   const std::string host = args.opt("host").value_or("127.0.0.1");
   const auto port = args.integer("port", 8080);
@@ -98,7 +99,22 @@ int run_serve(const std::vector<std::string>& argv) {
   metrics.set_placement(placement.plan.threads(), core_counts, placement.memory.bytes_by_node);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
   topology::move_off_compute_pus(placement);
-  server_options.chat_format = server::detect_chat_format(model.chat_template);
+  // The Jinja chat template: --chat-template FILE, else the GGUF's; none: a built-in format.
+  std::string chat_template = model.chat_template;
+  if (const auto file = args.opt("chat-template")) chat_template = read_text_file(*file);
+  std::string chat_format = "plain";
+  if (!chat_template.empty()) {
+    server_options.chat_template = std::make_shared<const server::ChatTemplate>(chat_template);
+    chat_format = "jinja";
+    if (!server_options.chat_template->ok()) {
+      spdlog::warn("event=chat_template_unusable error=\"{}\" (chat requests will get 400)",
+                   server_options.chat_template->error());
+      chat_format = "jinja-unparsable";
+    }
+  } else {
+    server_options.chat_format = server::detect_chat_format(chat_template);
+    chat_format = server::chat_format_name(server_options.chat_format);
+  }
   server::InferenceServer api(model, tokenizer, scheduler, metrics, server_options);
 
   http::ServerOptions http_options;
@@ -121,8 +137,7 @@ int run_serve(const std::vector<std::string>& argv) {
       "threads={} kernels={} address={}:{}",
       server_options.model_name, path,
       model.format == engine::ModelFormat::Gguf ? "gguf" : "llama2c", scheduler.context(),
-      model.config.vocab_size, server::chat_format_name(server_options.chat_format),
-      scheduler_options.max_batch, pool.size(),
+      model.config.vocab_size, chat_format, scheduler_options.max_batch, pool.size(),
       engine::kernel_variant_name(engine::kernel_variant()), host, http_server.port());
 
   int signal_number = 0;

@@ -10,8 +10,8 @@ GenerationResult generate(Transformer& transformer, const Tokenizer& tokenizer,
   using Clock = std::chrono::steady_clock;
   constexpr int kPrefillChunk = 64;  // tokens per forward pass while prefilling
   const ModelConfig& config = transformer.config();
-  Sequence sequence(tokenizer, tokenizer.encode(prompt, /*add_bos=*/true), options,
-                    config.context_length, config);
+  Sequence sequence(tokenizer, tokenizer.encode_prompt(prompt), options, config.context_length,
+                    config);
   GenerationResult result;
   const auto start = Clock::now();
   auto first_token = start;

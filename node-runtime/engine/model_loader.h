@@ -18,17 +18,14 @@ namespace llmops::engine {
 // Detects the format ("GGUF" magic, else llama2.c) and builds the Model.
 Model model_from_bytes(const uint8_t* data, size_t size, const std::string& name);
 
-// A parsed GGUF whose bytes are at `data`: architecture "llama", llama.* hyper-parameters,
-// every expected tensor with its shape, and the vocabulary. F16 norms are converted into
-// Model::owned. Throws ModelError naming the file and the key or tensor at fault.
+// A parsed GGUF whose bytes are at `data`: a supported architecture (model_arch.h), its
+// "<arch>.*" hyper-parameters, every tensor it needs with its shape, and the vocabulary. F16 norms
+// are converted into Model::owned. Throws ModelError naming the file and the key or tensor at
+// fault.
 Model model_from_gguf(const GgufFile& gguf, const uint8_t* data);
 
-// The tokenizer.ggml.* vocabulary ("llama" model only), or nullopt when the file has
-// none. Pieces get U+2581 "▁" replaced by a plain space.
+// The tokenizer.ggml.* vocabulary ("llama" SentencePiece or "gpt2" byte-level BPE with
+// its pre-tokenizer and merges), or nullopt when the file has none. Pieces as stored.
 std::optional<Vocab> vocab_from_gguf(const GgufFile& gguf);
-
-// SentencePiece's visible space: GGUF pieces use U+2581 where tokenizer.bin has ' '.
-std::string gguf_piece_to_text(std::string_view piece);
-std::string text_to_gguf_piece(std::string_view text);
 
 }  // namespace llmops::engine

@@ -64,7 +64,10 @@ Sequence::Sequence(const Tokenizer& tokenizer, std::vector<int32_t> prompt_ids,
       sampler_(options.sampling),
       stops_(options.stop) {
   const auto n_prompt = static_cast<int>(prompt_ids_.size());
-  if (n_prompt == 0) throw std::invalid_argument("empty prompt: it must hold at least BOS");
+  if (n_prompt == 0) {
+    throw std::invalid_argument(
+        "empty prompt: it must hold at least one token (BOS, when the model adds one)");
+  }
   if (context <= 0 || context > config.context_length) {
     throw std::invalid_argument("context " + std::to_string(context) + " must be in 1.." +
                                 std::to_string(config.context_length));
@@ -102,7 +105,7 @@ std::string Sequence::accept_logits(const float* logits) {
   const int32_t prev = generated_.empty() ? prompt_ids_.back() : generated_.back();
   const int32_t next = sampler_.sample(logits, vocab_size_);
   generated_.push_back(next);
-  if (next == tokenizer_.eos() ||
+  if (tokenizer_.is_end_of_generation(next) ||
       std::find(stop_tokens_.begin(), stop_tokens_.end(), next) != stop_tokens_.end()) {
     finish_ = FinishReason::Eos;
     return finish_text();

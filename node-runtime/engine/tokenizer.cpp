@@ -6,10 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <queue>
 #include <stdexcept>
 
 #include "errors.h"
+#include "tokenizer_data.h"
 
 namespace llmops::engine {
 namespace {
@@ -17,10 +17,8 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "tokenizer.bin is little-endian and read with memcpy");
 
-// run.c starts its best-merge search at -1e10 and needs a strictly greater score, so a
-// pair whose merged piece scores -1e10 or less is never merged.
-constexpr float kNoMergeScore = -1e10f;
-constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // U+2581
+constexpr char kReplacement[] = "\xEF\xBF\xBD";         // U+FFFD
 
 int hex_digit(char c, bool uppercase_only) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -89,8 +87,17 @@ Vocab parse_tokenizer_bin(const uint8_t* data, size_t size, const std::string& n
                        " runs past the end of the file (" + std::to_string(size - offset) +
                        " bytes left)");
     }
-    vocab.pieces.emplace_back(reinterpret_cast<const char*>(data + offset),
-                              static_cast<size_t>(len));
+    // llama2.c's export wrote SentencePiece's "▁" as a space; spell it as GGUF does.
+    std::string piece;
+    for (size_t k = 0; k < static_cast<size_t>(len); ++k) {
+      const char c = static_cast<char>(data[offset + k]);
+      if (c == ' ') {
+        piece.append(kSpmSpace);
+      } else {
+        piece.push_back(c);
+      }
+    }
+    vocab.pieces.push_back(std::move(piece));
     vocab.scores.push_back(score);
     offset += static_cast<size_t>(len);
   }
@@ -112,6 +119,7 @@ Vocab parse_tokenizer_bin(const uint8_t* data, size_t size, const std::string& n
   vocab.unk_id = 0;
   vocab.bos_id = 1;
   vocab.eos_id = 2;
+  vocab.spm_flavour = SpmFlavour::RunC;
   return vocab;
 }
 
@@ -143,190 +151,232 @@ Vocab make_byte_vocab() {
     vocab.types.push_back(TokenType::Byte);
   }
   vocab.scores.assign(vocab.pieces.size(), 0.0f);
+  vocab.spm_flavour = SpmFlavour::RunC;
   vocab.unk_id = 0;
   vocab.bos_id = 1;
   vocab.eos_id = 2;
   return vocab;
 }
 
-Tokenizer::Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {
-  const size_t n = vocab_.size();
-  if (n == 0) throw ModelError("tokenizer vocabulary is empty");
-  if (vocab_.scores.size() != n || vocab_.types.size() != n) {
-    throw ModelError("tokenizer vocabulary sizes differ: " + std::to_string(n) + " pieces, " +
-                     std::to_string(vocab_.scores.size()) + " scores, " +
-                     std::to_string(vocab_.types.size()) + " types");
-  }
-  const auto check_id = [n](int32_t id, const char* field) {
-    if (id < 0 || static_cast<size_t>(id) >= n) {
-      throw ModelError(std::string("tokenizer ") + field + " " + std::to_string(id) +
-                       " is outside the vocabulary of " + std::to_string(n) + " tokens");
-    }
-  };
-  check_id(vocab_.bos_id, "bos_id");
-  check_id(vocab_.eos_id, "eos_id");
-  check_id(vocab_.unk_id, "unk_id");
+namespace {
 
-  std::fill(std::begin(byte_token_), std::end(byte_token_), -1);
-  piece_to_id_.reserve(n);
+// Texts llama.cpp makes control tokens that end generation (its EOG set) whatever the
+// file says: ends of turn and of text, and fill-in-the-middle padding/repository/file
+// separators. "<|end|>" ends generation only in vocabularies without "<|return|>".
+constexpr std::string_view kEndOfGenerationTexts[] = {
+    "<|eot_id|>",      "<|im_end|>",         "<|end|>",    "<|return|>",
+    "<|call|>",        "<|flush|>",          "<|calls|>",  "<end_of_turn>",
+    "<|endoftext|>",   "<|eom_id|>",         "<EOT>",      "_<EOT>",
+    "<|end_of_text|>", "<end_of_utterance>", "</s>",       "<eos>",
+    "[EOS]",           "<|fim_pad|>",        "<fim-pad>",  "<PAD>",
+    "<|fim_repo|>",    "<|repo_name|>",      "<fim-repo>", "<REPO>",
+    "<reponame>",      "<|file_sep|>",       "<file_sep>", "<|file_separator|>",
+};
+// Fill-in-the-middle markers llama.cpp makes control tokens (without ending generation).
+constexpr std::string_view kFimControlTexts[] = {
+    "<|fim_prefix|>", "<fim-prefix>", "<PRE>", "\xE2\x96\x81<PRE>", "<|code_prefix|>",
+    "<|fim_suffix|>", "<fim-suffix>", "<SUF>", "\xE2\x96\x81<SUF>", "<|code_suffix|>",
+    "<|fim_middle|>", "<fim-middle>", "<MID>", "\xE2\x96\x81<MID>", "<|code_middle|>",
+};
+// The end-of-turn token when the file names none: the first of these it has.
+constexpr std::string_view kEndOfTurnTexts[] = {
+    "<|eot_id|>",    "<|im_end|>", "<|end|>", "<end_of_turn>",
+    "<|endoftext|>", "<EOT>",      "_<EOT>",  "<end_of_utterance>",
+};
+
+void check_vocab(const Vocab& v) {
+  const size_t n = v.size();
+  if (n == 0) throw ModelError("tokenizer vocabulary is empty");
+  if (v.scores.size() != n || v.types.size() != n) {
+    throw ModelError("tokenizer vocabulary sizes differ: " + std::to_string(n) + " pieces, " +
+                     std::to_string(v.scores.size()) + " scores, " +
+                     std::to_string(v.types.size()) + " types");
+  }
+  const auto check_id = [n](int32_t id, const char* field, bool optional) {
+    if ((optional && id == -1) || (id >= 0 && static_cast<size_t>(id) < n)) return;
+    throw ModelError(std::string("tokenizer ") + field + " " + std::to_string(id) +
+                     " is outside the vocabulary of " + std::to_string(n) + " tokens");
+  };
+  const bool spm = v.model == VocabModel::SentencePiece;
+  check_id(v.bos_id, "bos_id", !spm);
+  check_id(v.eos_id, "eos_id", !spm);
+  check_id(v.unk_id, "unk_id", !spm);
+  check_id(v.eot_id, "eot_id", true);
+  check_id(v.eom_id, "eom_id", true);
+  if (v.add_bos && v.bos_id < 0) throw ModelError("tokenizer asks for BOS but has no bos_id");
+  if (v.add_eos && v.eos_id < 0) throw ModelError("tokenizer asks for EOS but has no eos_id");
+  if (spm && !v.merges.empty()) {
+    throw ModelError(
+        "tokenizer has merges but is a SentencePiece vocabulary (merges are for gpt2)");
+  }
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(Vocab vocab) : d_(std::make_unique<TokenizerData>()) {
+  check_vocab(vocab);
+  TokenizerData& d = *d_;
+  d.vocab = std::move(vocab);
+  Vocab& v = d.vocab;
+  const size_t n = v.size();
+  std::fill(std::begin(d.byte_token), std::end(d.byte_token), -1);
+  d.piece_to_id.reserve(n);
+  // Duplicate pieces: llama.cpp's map keeps the last id, our run.c flavour the first.
+  const bool keep_first = v.model == VocabModel::SentencePiece && v.spm_flavour == SpmFlavour::RunC;
   for (size_t i = 0; i < n; ++i) {
     const auto id = static_cast<int32_t>(i);
-    if (std::isnan(vocab_.scores[i])) {
+    if (std::isnan(v.scores[i])) {
       throw ModelError("tokenizer token " + std::to_string(i) + " has a NaN score");
     }
-    if (vocab_.types[i] == TokenType::Byte) {
-      const int byte = parse_byte_piece(vocab_.pieces[i], /*uppercase_only=*/false);
+    if (v.types[i] == TokenType::Byte && v.model == VocabModel::SentencePiece) {
+      const int byte = parse_byte_piece(v.pieces[i], /*uppercase_only=*/false);
       if (byte < 0) {
         throw ModelError("tokenizer token " + std::to_string(i) +
                          " has type Byte but is not spelled <0xHH> (" +
-                         std::to_string(vocab_.pieces[i].size()) + "-byte piece)");
+                         std::to_string(v.pieces[i].size()) + "-byte piece)");
       }
-      if (byte_token_[byte] < 0) byte_token_[byte] = id;
+      if (d.byte_token[byte] < 0) d.byte_token[byte] = id;
     }
-    piece_to_id_.emplace(vocab_.pieces[i], id);  // keeps the first id of a duplicate piece
+    const auto [it, inserted] = d.piece_to_id.emplace(v.pieces[i], id);
+    if (!inserted && !keep_first) it->second = id;
   }
+  // llama.cpp makes the well-known end-of-generation and fill-in-the-middle tokens control
+  // tokens (so plain text never produces them) and finds EOT/EOM by their text when the
+  // file names none.
+  const bool has_return = d.find("<|return|>") >= 0;
+  for (const std::string_view text : kEndOfGenerationTexts) {
+    const int32_t id = d.find(text);
+    if (id < 0) continue;
+    v.types[static_cast<size_t>(id)] = TokenType::Control;
+    if (text == "<|end|>" && has_return) continue;
+    d.end_of_generation.push_back(id);
+  }
+  for (const std::string_view text : kFimControlTexts) {
+    const int32_t id = d.find(text);
+    if (id >= 0) v.types[static_cast<size_t>(id)] = TokenType::Control;
+  }
+  for (const std::string_view text : kEndOfTurnTexts) {
+    if (v.eot_id >= 0) break;
+    v.eot_id = d.find(text);
+  }
+  if (v.eom_id < 0) v.eom_id = d.find("<|eom_id|>");
+  for (const int32_t id : {v.eos_id, v.eot_id, v.eom_id}) {
+    if (id >= 0) d.end_of_generation.push_back(id);
+  }
+  std::sort(d.end_of_generation.begin(), d.end_of_generation.end());
+  d.end_of_generation.erase(std::unique(d.end_of_generation.begin(), d.end_of_generation.end()),
+                            d.end_of_generation.end());
+  if (v.model == VocabModel::BytePairEncoding) bpe_build_merges(d);
+  d.specials.build(v);
+}
+
+Tokenizer::~Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+
+const Vocab& Tokenizer::vocab() const {
+  return d_->vocab;
+}
+
+const std::vector<int32_t>& Tokenizer::end_of_generation() const {
+  return d_->end_of_generation;
+}
+
+bool Tokenizer::is_end_of_generation(int32_t token) const {
+  return std::binary_search(d_->end_of_generation.begin(), d_->end_of_generation.end(), token);
 }
 
 int32_t Tokenizer::find_piece(std::string_view piece) const {
-  const auto it = piece_to_id_.find(piece);
-  return it == piece_to_id_.end() ? -1 : it->second;
+  return d_->find(piece);
 }
 
-void Tokenizer::append_byte_fallback(std::string_view chunk, std::vector<int32_t>& out) const {
-  for (const char c : chunk) {
-    if (byte_token_[static_cast<uint8_t>(c)] < 0) {
-      out.push_back(vocab_.unk_id);  // like SentencePiece without byte fallback
-      return;
-    }
+void Tokenizer::tokenize_text(std::string_view text, bool space_prefix,
+                              std::vector<int32_t>& out) const {
+  if (text.empty()) return;
+  if (d_->vocab.model == VocabModel::BytePairEncoding) {
+    bpe_tokenize(*d_, text, out);
+  } else {
+    spm_tokenize(*d_, text, space_prefix, out);
   }
-  for (const char c : chunk) out.push_back(byte_token_[static_cast<uint8_t>(c)]);
 }
 
-// run.c rescans every pair after each merge (O(n^2) lookups). This keeps one candidate
-// per adjacent pair in a heap ordered by (score desc, position asc), which picks the same
-// pair every step: positions keep their left-to-right order as symbols merge leftwards.
-void Tokenizer::merge_pairs(std::vector<int32_t>& symbols) const {
-  const auto n = static_cast<int32_t>(symbols.size());
-  if (n < 2) return;
-  struct Link {
-    int32_t prev;
-    int32_t next;
-  };
-  struct Candidate {
-    float score;
-    int32_t left;
-    int32_t right;
-    int32_t left_id;
-    int32_t right_id;
-    int32_t merged_id;
-  };
-  const auto lower_priority = [](const Candidate& a, const Candidate& b) {
-    if (a.score != b.score) return a.score < b.score;
-    return a.left > b.left;
-  };
-
-  std::vector<Link> links(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) links[static_cast<size_t>(i)] = {i - 1, i + 1 < n ? i + 1 : -1};
-  std::vector<Candidate> storage;
-  storage.reserve(static_cast<size_t>(n));
-  std::priority_queue<Candidate, std::vector<Candidate>, decltype(lower_priority)> heap(
-      lower_priority, std::move(storage));
-  std::string concat;
-
-  const auto consider = [&](int32_t left, int32_t right) {
-    if (left < 0 || right < 0) return;
-    const int32_t left_id = symbols[static_cast<size_t>(left)];
-    const int32_t right_id = symbols[static_cast<size_t>(right)];
-    concat.assign(vocab_.pieces[static_cast<size_t>(left_id)]);
-    concat.append(vocab_.pieces[static_cast<size_t>(right_id)]);
-    const int32_t merged = find_piece(concat);
-    if (merged < 0) return;
-    const float score = vocab_.scores[static_cast<size_t>(merged)];
-    if (!(score > kNoMergeScore)) return;
-    heap.push({score, left, right, left_id, right_id, merged});
-  };
-
-  for (int32_t i = 0; i + 1 < n; ++i) consider(i, i + 1);
-  while (!heap.empty()) {
-    const Candidate c = heap.top();
-    heap.pop();
-    // Skip candidates whose pair has changed since they were pushed (removed symbols
-    // hold -1, which no candidate's ids match).
-    if (symbols[static_cast<size_t>(c.left)] != c.left_id ||
-        links[static_cast<size_t>(c.left)].next != c.right ||
-        symbols[static_cast<size_t>(c.right)] != c.right_id) {
+std::vector<int32_t> Tokenizer::tokenize(std::string_view text, bool parse_special) const {
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 2 + 1);
+  // SentencePiece's space prefix starts the text and follows every special token.
+  bool after_special = true;
+  for (const auto& f : d_->specials.split(text, parse_special)) {
+    if (f.token >= 0) {
+      out.push_back(f.token);
+      after_special = true;
       continue;
     }
-    symbols[static_cast<size_t>(c.left)] = c.merged_id;
-    symbols[static_cast<size_t>(c.right)] = -1;
-    const int32_t next = links[static_cast<size_t>(c.right)].next;
-    links[static_cast<size_t>(c.left)].next = next;
-    if (next >= 0) links[static_cast<size_t>(next)].prev = c.left;
-    consider(links[static_cast<size_t>(c.left)].prev, c.left);
-    consider(c.left, next);
+    tokenize_text(text.substr(f.begin, f.end - f.begin),
+                  d_->vocab.add_space_prefix && after_special, out);
+    after_special = false;
   }
-  std::erase(symbols, -1);
+  return out;
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool add_eos,
                                        bool dummy_prefix) const {
-  std::vector<int32_t> symbols;
-  symbols.reserve(text.size() + 1);
-  if (!text.empty() && dummy_prefix) {
-    // run.c adds the dummy prefix as a token of its own, not as a byte of the text: a
-    // leading stray continuation byte is not glued to it.
-    const int32_t space = find_piece(" ");
-    if (space >= 0) {
-      symbols.push_back(space);
-    } else {
-      append_byte_fallback(" ", symbols);
-    }
-  }
-  // run.c's "UTF-8 character" loop: any byte starts a chunk, which takes the following
-  // continuation bytes (10xxxxxx) up to 4 bytes in all; no other validation. Unlike
-  // run.c (C strings) a NUL byte is an ordinary character here.
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t start = i++;
-    while (i < text.size() && (static_cast<uint8_t>(text[i]) & 0xC0) == 0x80 && i - start < 4) ++i;
-    const std::string_view chunk = text.substr(start, i - start);
-    const int32_t id = find_piece(chunk);
-    if (id >= 0) {
-      symbols.push_back(id);
-    } else {
-      append_byte_fallback(chunk, symbols);
-    }
-  }
-  merge_pairs(symbols);
-
+  const Vocab& v = d_->vocab;
+  if (add_bos && v.bos_id < 0) throw std::invalid_argument("the vocabulary has no BOS token");
+  if (add_eos && v.eos_id < 0) throw std::invalid_argument("the vocabulary has no EOS token");
   std::vector<int32_t> out;
-  out.reserve(symbols.size() + 2);
-  if (add_bos) out.push_back(vocab_.bos_id);
-  out.insert(out.end(), symbols.begin(), symbols.end());
-  if (add_eos) out.push_back(vocab_.eos_id);
+  if (add_bos) out.push_back(v.bos_id);
+  bool after_special = true;
+  for (const auto& f : d_->specials.split(text, /*parse_special=*/false)) {
+    if (f.token >= 0) {
+      out.push_back(f.token);
+      after_special = true;
+      continue;
+    }
+    tokenize_text(text.substr(f.begin, f.end - f.begin),
+                  v.add_space_prefix && dummy_prefix && after_special, out);
+    after_special = false;
+  }
+  if (add_eos) out.push_back(v.eos_id);
   return out;
 }
 
+std::vector<int32_t> Tokenizer::encode_prompt(std::string_view text) const {
+  return encode(text, d_->vocab.add_bos, d_->vocab.add_eos);
+}
+
 std::string Tokenizer::decode_piece(int32_t prev, int32_t token) const {
-  if (token < 0 || static_cast<size_t>(token) >= vocab_.size()) {
+  const Vocab& v = d_->vocab;
+  if (token < 0 || static_cast<size_t>(token) >= v.size()) {
     throw std::out_of_range("token id " + std::to_string(token) + " is outside the vocabulary of " +
-                            std::to_string(vocab_.size()) + " tokens");
+                            std::to_string(v.size()) + " tokens");
   }
   const auto t = static_cast<size_t>(token);
-  if (vocab_.types[t] == TokenType::Control || token == vocab_.bos_id || token == vocab_.eos_id) {
-    return "";
+  const TokenType type = v.types[t];
+  if (type == TokenType::Control || token == v.bos_id || token == v.eos_id) return "";
+  const std::string& piece = v.pieces[t];
+  if (v.model == VocabModel::BytePairEncoding) {
+    return type == TokenType::UserDefined ? piece : bpe_piece_bytes(piece);
   }
-  const bool after_bos = prev == vocab_.bos_id;
-  if (vocab_.types[t] == TokenType::Byte) {
-    const int byte = parse_byte_piece(vocab_.pieces[t], /*uppercase_only=*/false);
-    // run.c would print a <0x20> after BOS; SentencePiece strips it like a " " piece, which
-    // keeps decode(encode(text, bos)) == text for vocabularies without a " " piece.
-    if (after_bos && byte == ' ') return "";
+  const bool strip_space = prev == v.bos_id && v.add_space_prefix;
+  if (type == TokenType::Byte) {
+    const int byte = parse_byte_piece(piece, /*uppercase_only=*/false);
+    // run.c would print a <0x20> after BOS; SentencePiece strips it like a "▁" piece, which
+    // keeps decode(encode(text, bos)) == text for vocabularies without a "▁" piece.
+    if (strip_space && byte == ' ') return "";
     return std::string(1, static_cast<char>(byte));
   }
-  const std::string& piece = vocab_.pieces[t];
-  if (after_bos && !piece.empty() && piece[0] == ' ') return piece.substr(1);
-  return piece;
+  std::string text;
+  text.reserve(piece.size());
+  for (size_t i = 0; i < piece.size();) {
+    if (piece.compare(i, kSpmSpace.size(), kSpmSpace) == 0) {
+      text.push_back(' ');
+      i += kSpmSpace.size();
+    } else {
+      text.push_back(piece[i++]);
+    }
+  }
+  if (strip_space && !text.empty() && text[0] == ' ') text.erase(0, 1);
+  return text;
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {

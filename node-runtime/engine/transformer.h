@@ -1,5 +1,7 @@
-// The Llama forward pass: RMSNorm, RoPE on adjacent pairs, grouped-query attention over
-// a KV cache, SwiGLU feed-forward, classifier. A Transformer holds scratch buffers;
+// The forward pass of the Llama family: RMSNorm, RoPE, grouped-query attention over a KV
+// cache, gated feed-forward, classifier; with the differences of Qwen 2/3 and Gemma 3
+// (biases, Q/K norms, post-norms, GELU, embedding scale, sliding windows) applied where
+// the model has them (model_arch.h). A Transformer holds scratch buffers;
 // sequences own their KvCache, so many sequences share one set of weights.
 //
 // forward_batch() runs several tokens, from one or many sequences, through the layers
@@ -58,8 +60,11 @@ class Transformer {
   ThreadPool* pool_;
   size_t capacity_ = 0;  // tokens the scratch buffers hold
   std::vector<float> x_, xb_, xb2_, hb_, hb2_, q_, k_, v_, logits_, final_;
-  std::vector<float> rope_freqs_;           // per rotated pair within a head
+  std::vector<float> rope_freqs_;          // per rotated pair within a head
+  std::vector<float> rope_freqs_sliding_;  // the same for sliding-window layers
+  bool has_sliding_ = false;
   std::vector<float> rope_cos_, rope_sin_;  // per token of the batch and rotated pair
+                                            // (then the sliding layers' when they differ)
 };
 
 }  // namespace llmops::engine

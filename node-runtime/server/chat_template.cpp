@@ -92,7 +92,7 @@ ChatPrompt render_chatml(const std::vector<ChatMessage>& messages,
   const int32_t start = tokenizer.find_piece("<|im_start|>");
   const int32_t end = tokenizer.find_piece("<|im_end|>");
   ChatPrompt prompt;
-  prompt.ids.push_back(tokenizer.bos());
+  if (tokenizer.add_bos()) prompt.ids.push_back(tokenizer.bos());
   std::string text;  // text not yet tokenized
   bool at_start = true;
   auto flush_text = [&] {
@@ -140,7 +140,7 @@ ChatPrompt render_plain(const std::vector<ChatMessage>& messages,
   }
   text += "Assistant:";
   ChatPrompt prompt;
-  prompt.ids = tokenizer.encode(text, true);
+  prompt.ids = tokenizer.encode_prompt(text);
   prompt.stop = {"\nUser:"};
   return prompt;
 }
@@ -159,6 +159,63 @@ ChatPrompt render_chat(ChatFormat format, const std::vector<ChatMessage>& messag
       return render_plain(messages, tokenizer);
   }
   return render_plain(messages, tokenizer);
+}
+
+ChatTemplate::ChatTemplate(std::string_view source, const jinja::RenderLimits& limits)
+    : limits_(limits) {
+  try {
+    template_ = std::make_shared<const jinja::Template>(source);
+  } catch (const jinja::TemplateError& e) {
+    error_ = std::string("the model's chat template has a syntax error at ") + e.what();
+  }
+}
+
+jinja::Text ChatTemplate::render(const ChatInputs& inputs) const {
+  if (!template_) throw ChatTemplateError(error_);
+  std::vector<std::pair<std::string, jinja::Value>> vars;
+  try {
+    for (const auto& [name, value] : inputs.extra_variables.items()) {
+      vars.emplace_back(name, jinja::from_json(value, /*from_request=*/true));
+    }
+    vars.emplace_back("messages", jinja::from_json(inputs.messages, /*from_request=*/true));
+    if (!inputs.tools.is_null()) {
+      vars.emplace_back("tools", jinja::from_json(inputs.tools, /*from_request=*/true));
+    }
+  } catch (const std::invalid_argument& e) {
+    throw ChatTemplateError(std::string("the chat messages cannot be given to the template: ") +
+                            e.what());
+  }
+  vars.emplace_back("add_generation_prompt", jinja::Value::boolean(inputs.add_generation_prompt));
+  vars.emplace_back("bos_token", jinja::Value::string(inputs.bos_token));
+  vars.emplace_back("eos_token", jinja::Value::string(inputs.eos_token));
+  jinja::RenderOptions options;
+  options.limits = limits_;
+  options.now = inputs.now;
+  try {
+    return template_->render(vars, options);
+  } catch (const jinja::TemplateError& e) {
+    throw ChatTemplateError(std::string("the model's chat template failed at ") + e.what());
+  }
+}
+
+std::string token_text(const engine::Tokenizer& tokenizer, int32_t id) {
+  if (id < 0 || static_cast<size_t>(id) >= tokenizer.size()) return "";
+  return tokenizer.vocab().pieces[static_cast<size_t>(id)];
+}
+
+ChatPrompt render_chat(const ChatTemplate& chat_template, const std::vector<ChatMessage>& messages,
+                       const PromptTokenizer& prompt_tokenizer) {
+  const engine::Tokenizer& tokenizer = prompt_tokenizer.tokenizer();
+  ChatInputs inputs;
+  for (const auto& m : messages) {
+    inputs.messages.push_back({{"role", m.role}, {"content", m.content}});
+  }
+  inputs.bos_token = token_text(tokenizer, tokenizer.bos());
+  inputs.eos_token = token_text(tokenizer, tokenizer.eos());
+  ChatPrompt prompt;
+  prompt.ids = prompt_tokenizer.tokenize(chat_template.render(inputs));
+  prompt.stop_tokens = end_of_turn_tokens(tokenizer);
+  return prompt;
 }
 
 }  // namespace llmops::server

@@ -137,6 +137,7 @@ InferenceServer::InferenceServer(const engine::Model& model, const engine::Token
                                  InferenceServerOptions options)
     : model_(model),
       tokenizer_(tokenizer),
+      prompt_tokenizer_(tokenizer),
       scheduler_(scheduler),
       metrics_(metrics),
       options_(std::move(options)),
@@ -268,7 +269,16 @@ void InferenceServer::handle_completion(const http::Request& request,
 
     std::vector<int32_t> prompt_ids;
     if (chat) {
-      ChatPrompt prompt = render_chat(options_.chat_format, r.messages, tokenizer_);
+      ChatPrompt prompt;
+      if (options_.chat_template) {
+        try {
+          prompt = render_chat(*options_.chat_template, r.messages, prompt_tokenizer_);
+        } catch (const ChatTemplateError& e) {
+          throw ApiError(400, e.what(), "invalid_request_error", "messages", "chat_template_error");
+        }
+      } else {
+        prompt = render_chat(options_.chat_format, r.messages, tokenizer_);
+      }
       prompt_ids = std::move(prompt.ids);
       r.options.stop.insert(r.options.stop.end(), prompt.stop.begin(), prompt.stop.end());
       r.options.stop_tokens = std::move(prompt.stop_tokens);
@@ -281,10 +291,16 @@ void InferenceServer::handle_completion(const http::Request& request,
                          "invalid_request_error", "prompt");
         }
       }
-      if (r.prompt_ids.front() != tokenizer_.bos()) prompt_ids.push_back(tokenizer_.bos());
+      if (tokenizer_.add_bos() && r.prompt_ids.front() != tokenizer_.bos()) {
+        prompt_ids.push_back(tokenizer_.bos());
+      }
       prompt_ids.insert(prompt_ids.end(), r.prompt_ids.begin(), r.prompt_ids.end());
     } else {
-      prompt_ids = tokenizer_.encode(r.prompt, true);
+      prompt_ids = tokenizer_.encode_prompt(r.prompt);
+    }
+    if (prompt_ids.empty()) {
+      throw ApiError(400, "the prompt is empty and this model adds no BOS token to start from",
+                     "invalid_request_error", chat ? "messages" : "prompt");
     }
     const int context = scheduler_.context();
     if (static_cast<int>(prompt_ids.size()) > context) {

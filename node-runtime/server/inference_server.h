@@ -23,6 +23,9 @@ struct InferenceServerOptions {
   std::string model_name;
   std::string api_key;             // empty: no authentication
   double inject_error_rate = 0.0;  // fraction of API requests answered 500 (chaos tests)
+  // The model's Jinja chat template (GGUF tokenizer.chat_template or serve
+  // --chat-template); null: the built-in chat_format, for models without one.
+  std::shared_ptr<const ChatTemplate> chat_template;
   ChatFormat chat_format = ChatFormat::Plain;
 };
 
@@ -51,8 +54,9 @@ class InferenceServer {
   bool authorized(const http::Request& request) const;
   std::string next_request_id();
 
-  const engine::Model& model_;
+  [[maybe_unused]] const engine::Model& model_;
   const engine::Tokenizer& tokenizer_;
+  PromptTokenizer prompt_tokenizer_;
   BatchScheduler& scheduler_;
   RuntimeMetrics& metrics_;
   InferenceServerOptions options_;

@@ -16,7 +16,7 @@ checkers_init() {
     checkers_die "node (Node.js >= 20) was not found when CMake configured the build: install it and re-run cmake"
   fi
   local pkg
-  for pkg in node-llama-cpp @node-llama-cpp/linux-x64 @huggingface/gguf; do
+  for pkg in node-llama-cpp @node-llama-cpp/linux-x64 @huggingface/gguf @lenml/tokenizers; do
     if [ ! -f "$CHECKERS_DIR/node_modules/$pkg/package.json" ]; then
       checkers_die "$CHECKERS_DIR/node_modules/$pkg is missing: run npm ci in tests/checkers" \
         "(NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --prefix tests/checkers; scripts/test.sh does it)"

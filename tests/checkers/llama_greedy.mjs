@@ -10,6 +10,9 @@
 //     (given + generated, EOS included if generated) on one line, space separated.
 //   node llama_greedy.mjs --model FILE --tokenize "TEXT"
 //     Prints llama.cpp's tokenization of TEXT with BOS, for information.
+//   node llama_greedy.mjs --model FILE --prompt "TEXT" --n N
+//     As --tokens, fed llama.cpp's tokenization of TEXT (BOS first when the model asks
+//     for it, special tokens as plain text).
 //
 // Exit status: 0 on success, 1 on a load/evaluation error, 2 on a usage error.
 import { existsSync } from "node:fs";
@@ -39,6 +42,7 @@ try {
       threads: { type: "string" },
       context: { type: "string" },
       tokenize: { type: "string" },
+      prompt: { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -49,8 +53,8 @@ try {
 if (!values.model) usage("--model is required");
 if (!existsSync(values.model)) usage(`model file not found: ${values.model}`);
 const tokenizeMode = values.tokenize !== undefined;
-if (!tokenizeMode && (values.tokens === undefined || values.n === undefined))
-  usage("give --tokens and --n, or --tokenize");
+if (!tokenizeMode && ((values.tokens === undefined) === (values.prompt === undefined) || values.n === undefined))
+  usage("give --tokens or --prompt, and --n; or --tokenize");
 // One thread by default: the test models are tiny, and llama.cpp's worker threads spin while
 // they wait, which on a loaded 2-core machine (parallel ctest, compilers) made a 120-token
 // run take 40-90 s instead of 1-2 s.
@@ -95,7 +99,13 @@ if (tokenizeMode) {
   process.exit(0);
 }
 
-const given = values.tokens.trim() === "" ? [] : values.tokens.trim().split(/\s+/).map((t) => {
+function promptTokens(text) {
+  const ids = model.tokenize(text, false);
+  const bos = model.tokens.bos;
+  return bos != null && model.tokens.shouldPrependBosToken ? [bos, ...ids] : ids;
+}
+const given = values.prompt !== undefined ? promptTokens(values.prompt)
+  : values.tokens.trim() === "" ? [] : values.tokens.trim().split(/\s+/).map((t) => {
   if (!/^\d+$/.test(t)) usage(`--tokens: "${t}" is not a token id`);
   return Number.parseInt(t, 10);
 });
@@ -118,6 +128,9 @@ const context = await model.createContext({
   threads,
   batchSize: Math.max(1, Math.min(contextSize, 512)),
   flashAttention: false,
+  // Keys and values in F32 (llama.cpp's default is F16), as our runtime keeps them.
+  experimentalKvCacheKeyType: "F32",
+  experimentalKvCacheValueType: "F32",
 });
 if (context.contextSize < contextSize + 1)
   fail(`llama.cpp made a context of ${context.contextSize} tokens, ${contextSize + 1} asked`);

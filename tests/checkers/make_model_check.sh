@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make_model_check.sh RUNTIME NODE SHARED_DIR OUT_DIR TYPE DIM HIDDEN LAYERS HEADS KV_HEADS CONTEXT [VOCAB_FROM]
 # `llmops-runtime make-model` with these hyperparameters (and a vocabulary from the
-# tokenizer.bin VOCAB_FROM, else the byte-level one: <unk>, <s>, </s>, 256 byte tokens;
+# tokenizer.bin VOCAB_FROM, else the byte-level one: <unk>, <s>, </s>, 256 byte tokens, "▁";
 # a classifier of its own, output.weight, as Llama models have);
 # @huggingface/gguf must parse it with the expected layout; llama.cpp must load it.
 set -euo pipefail
@@ -35,7 +35,7 @@ if [ -n "$VOCAB_FROM" ]; then
   [ -n "$n_vocab" ] || checkers_die "cannot count the tokens of $VOCAB_FROM"
   vocab_expect="\"tokenizer_bin\": $(json_str "$VOCAB_FROM"),"
 else
-  n_vocab=259
+  n_vocab=260
   vocab_expect=""
 fi
 expect=$(cat <<JSON

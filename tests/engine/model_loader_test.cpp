@@ -237,7 +237,7 @@ TEST(GgufLoad, TinyModelViewsAndVocab) {
   const Vocab& v = *m.vocab;
   ASSERT_EQ(v.size(), 8u);
   EXPECT_EQ(v.pieces[0], "<unk>");
-  EXPECT_EQ(v.pieces[3], " t3");  // U+2581 became a space
+  EXPECT_EQ(v.pieces[3], "\xE2\x96\x81t3");  // as GGUF spells it
   EXPECT_EQ(v.scores[4], -4.0f);
   EXPECT_EQ(v.types[1], TokenType::Control);
   EXPECT_EQ(v.types[5], TokenType::Normal);
@@ -328,7 +328,9 @@ TEST(GgufBadModels, WrongShape) {
 TEST(GgufBadModels, UnsupportedTensorType) {
   TinyLlamaGguf tiny;
   tiny.types["output_norm.weight"] = TensorType::Q8_0;
-  EXPECT_GGUF_ERROR(tiny, "tensor output_norm.weight has type q8_0; norms must be f32 or f16");
+  EXPECT_GGUF_ERROR(
+      tiny,
+      "tensor output_norm.weight has type q8_0; norms, biases and rope_freqs must be f32 or f16");
   // Type ids we do not know are rejected when the file is parsed.
   auto bytes = TinyLlamaGguf{}.bytes();
   const GgufFile g = GgufFile::parse(bytes.data(), bytes.size(), "t.gguf");
@@ -345,8 +347,10 @@ TEST(GgufBadModels, UnsupportedTensorType) {
 
 TEST(GgufBadModels, BadHyperParameters) {
   TinyLlamaGguf tiny;
-  tiny.keys["general.architecture"] = GgufValue::scalar(std::string("gpt2"));
-  EXPECT_GGUF_ERROR(tiny, "general.architecture is \"gpt2\"; only \"llama\" is supported");
+  tiny.keys["general.architecture"] = GgufValue::scalar(std::string("mamba"));
+  EXPECT_GGUF_ERROR(tiny,
+                    "general.architecture is \"mamba\", which is not supported (supported: llama, "
+                    "qwen2, qwen3, gemma3)");
   tiny = {};
   tiny.skip_keys = {"general.architecture"};
   EXPECT_GGUF_ERROR(tiny, "missing key general.architecture");
@@ -385,8 +389,16 @@ TEST(GgufBadModels, BadHyperParameters) {
 
 TEST(GgufBadModels, BadVocabulary) {
   TinyLlamaGguf tiny;
+  tiny.keys["tokenizer.ggml.model"] = GgufValue::scalar(std::string("bert"));
+  EXPECT_GGUF_ERROR(tiny,
+                    "tokenizer.ggml.model is \"bert\", which is not supported (supported: llama "
+                    "(SentencePiece), gpt2 (byte-level BPE))");
+  tiny = {};
   tiny.keys["tokenizer.ggml.model"] = GgufValue::scalar(std::string("gpt2"));
-  EXPECT_GGUF_ERROR(tiny, "tokenizer.ggml.model is \"gpt2\"; only \"llama\" (SentencePiece)");
+  EXPECT_GGUF_ERROR(tiny, "missing key tokenizer.ggml.merges (required by gpt2 vocabularies)");
+  tiny.keys["tokenizer.ggml.merges"] = GgufValue::array(std::vector<std::string>{});
+  tiny.keys["tokenizer.ggml.pre"] = GgufValue::scalar(std::string("deepseek-coder"));
+  EXPECT_GGUF_ERROR(tiny, "tokenizer.ggml.pre is \"deepseek-coder\", which is not supported");
   tiny = {};
   tiny.skip_keys = {"tokenizer.ggml.model"};
   EXPECT_GGUF_ERROR(tiny, "missing key tokenizer.ggml.model");

@@ -131,9 +131,9 @@ TEST(ConvertLlama2c, F32IsByteIdenticalAndCarriesTheVocabulary) {
   size_t with_space = 0;
   for (size_t i = 0; i < tokens.size(); ++i) {
     EXPECT_EQ(tokens[i].find(' '), std::string::npos) << tokens[i];
-    if (tok.pieces[i].find(' ') != std::string::npos) {
+    if (tok.pieces[i].find("\xE2\x96\x81") != std::string::npos) {  // a space in tokenizer.bin
       ++with_space;
-      EXPECT_NE(tokens[i].find("\xE2\x96\x81"), std::string::npos) << tokens[i];
+      EXPECT_EQ(tokens[i], tok.pieces[i]);
     }
   }
   EXPECT_GT(with_space, 50u);
@@ -218,7 +218,7 @@ TEST(ConvertLlama2c, SeparateClassifierAndGqa) {
   EXPECT_EQ(
       std::memcmp(m.weights.output.data, src.weights.output.data, src.weights.output.size_bytes()),
       0);
-  EXPECT_EQ(m.vocab->pieces[3], " t3");
+  EXPECT_EQ(m.vocab->pieces[3], "\xE2\x96\x81t3");  // a space in tokenizer.bin
 }
 
 TEST(ConvertLlama2c, TokenizerSizeDisagreesWithModel) {
@@ -282,10 +282,12 @@ TEST(MakeModel, SameSeedSameBytesAndGqaShapes) {
   EXPECT_EQ(m.config.hidden_dim, 80);
   EXPECT_EQ(m.config.n_kv_heads, 2);
   EXPECT_EQ(m.config.kv_dim(), 32);
-  EXPECT_EQ(m.config.vocab_size, 259);  // the byte vocabulary
+  EXPECT_EQ(m.config.vocab_size, 260);  // the byte vocabulary and "▁"
   EXPECT_EQ(m.config.context_length, 32);
   ASSERT_TRUE(m.vocab.has_value());
-  EXPECT_EQ(m.vocab->pieces, make_byte_vocab().pieces);
+  std::vector<std::string> pieces = make_byte_vocab().pieces;
+  pieces.push_back("\xE2\x96\x81");
+  EXPECT_EQ(m.vocab->pieces, pieces);
   const LayerWeights& l1 = m.weights.layers[1];
   EXPECT_EQ(l1.wk.rows, 32);
   EXPECT_EQ(l1.wk.cols, 64);

@@ -49,7 +49,21 @@ const Tokenizer& byte_tok() {
   return t;
 }
 
-// <unk>, <s>, </s>, optionally the 256 byte tokens, then `pieces` with their scores.
+// A space as SentencePiece spells it in a piece ("▁").
+std::string spm_spaces(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == ' ') {
+      out += "\xE2\x96\x81";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// <unk>, <s>, </s>, optionally the 256 byte tokens, then `pieces` (spaces as "▁") with
+// their scores; run.c's merge rules.
 Vocab small_vocab(const std::vector<std::pair<std::string, float>>& pieces, bool bytes) {
   Vocab v;
   if (bytes) {
@@ -59,8 +73,9 @@ Vocab small_vocab(const std::vector<std::pair<std::string, float>>& pieces, bool
     v.types = {TokenType::Unknown, TokenType::Control, TokenType::Control};
     v.scores = {0, 0, 0};
   }
+  v.spm_flavour = SpmFlavour::RunC;
   for (const auto& [piece, score] : pieces) {
-    v.pieces.push_back(piece);
+    v.pieces.push_back(spm_spaces(piece));
     v.scores.push_back(score);
     v.types.push_back(TokenType::Normal);
   }
@@ -81,6 +96,7 @@ class RunCReference {
     // run.c pushes -1 here when " " is not a piece (and then reads vocab[-1]); byte
     // fallback is what it should do.
     if (!text.empty()) tokens.push_back(lookup(" ") != -1 ? lookup(" ") : ' ' + 3);
+    // (lookup spells spaces as the vocabulary does.)
     std::string buf;
     for (size_t c = 0; c < text.size(); ++c) {
       if ((static_cast<uint8_t>(text[c]) & 0xC0) != 0x80) buf.clear();
@@ -90,7 +106,7 @@ class RunCReference {
         continue;
       }
       const int32_t id = lookup(buf);
-      if (id != -1) {
+      if (id != -1) {  // (a chunk's bytes, not its spelling, are the fallback)
         tokens.push_back(id);
       } else {
         for (const char b : buf) tokens.push_back(static_cast<uint8_t>(b) + 3);
@@ -102,7 +118,7 @@ class RunCReference {
       int32_t best_id = -1;
       size_t best_idx = 0;
       for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-        const int32_t id = lookup(piece(tokens[i]) + piece(tokens[i + 1]));
+        const int32_t id = find_spelled(piece(tokens[i]) + piece(tokens[i + 1]));
         if (id != -1 && v_.scores[static_cast<size_t>(id)] > best_score) {
           best_score = v_.scores[static_cast<size_t>(id)];
           best_id = id;
@@ -118,6 +134,11 @@ class RunCReference {
 
  private:
   int32_t lookup(const std::string& s) const {
+    const auto it = sorted_vocab_.find(spm_spaces(s));
+    return it == sorted_vocab_.end() ? -1 : it->second;
+  }
+  // Pieces are already spelled with "▁".
+  int32_t find_spelled(const std::string& s) const {
     const auto it = sorted_vocab_.find(s);
     return it == sorted_vocab_.end() ? -1 : it->second;
   }
@@ -173,7 +194,7 @@ TEST(TokenizerBin, ParsesHandWrittenFile) {
   ASSERT_EQ(v.size(), 7u);
   EXPECT_EQ(v.types[3], TokenType::Byte);
   EXPECT_EQ(v.types[4], TokenType::Normal);  // lowercase hex is not a byte piece
-  EXPECT_EQ(v.pieces[5], " ");
+  EXPECT_EQ(v.pieces[5], "\xE2\x96\x81");    // a space, spelled as GGUF does
   EXPECT_EQ(v.scores[5], -1.5f);
   EXPECT_EQ(v.pieces[6], "");
 }

@@ -100,6 +100,50 @@ INSTANTIATE_TEST_SUITE_P(Types, TransformerBatch,
                          ::testing::Values(TensorType::F32, TensorType::F16, TensorType::Q8_0,
                                            TensorType::Q4_0));
 
+// The same for each architecture's extra steps (biases, Q/K norms, post-norms, GELU,
+// sliding windows shorter than the sequences, a head size that is not dim / heads).
+struct ArchCase {
+  const char* arch;
+  int head_dim;
+  int sliding_window;
+  bool rope_freqs;
+};
+
+class ArchBatch : public ::testing::TestWithParam<ArchCase> {};
+
+TEST_P(ArchBatch, BatchedEqualsSequentialBitForBit) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("llmops-arch-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  MakeModelOptions options;
+  options.arch = GetParam().arch;
+  options.dim = 64;
+  options.hidden_dim = 128;
+  options.n_layers = 7;  // Gemma 3: layer 5 global, the others sliding
+  options.n_heads = 4;
+  options.n_kv_heads = 2;
+  options.head_dim = GetParam().head_dim;
+  options.sliding_window = GetParam().sliding_window;
+  options.rope_freqs = GetParam().rope_freqs;
+  options.context_length = 32;
+  options.out = (dir / "m.gguf").string();
+  make_model(options);
+  const Model model = load_model(options.out);
+  for (KernelVariant v : supported_variants()) {
+    SCOPED_TRACE("kernels " + std::string(kernel_variant_name(v)));
+    VariantScope scope(v);
+    expect_batched_equals_sequential(model);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, ArchBatch,
+                         ::testing::Values(ArchCase{"llama", 0, 0, true},
+                                           ArchCase{"qwen2", 0, 0, false},
+                                           ArchCase{"qwen3", 32, 0, false},
+                                           ArchCase{"gemma3", 32, 3, false}),
+                         [](const auto& info) { return std::string(info.param.arch); });
+
 TEST(Transformer, RejectsTokensAndPositionsOutOfRange) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("llmops-range-" + std::to_string(::getpid()));
