@@ -118,3 +118,23 @@ function(llmops_fuzz_target name)
                    -P ${CMAKE_SOURCE_DIR}/cmake/RunFuzzer.cmake)
   set_tests_properties(${name} PROPERTIES LABELS "unit;fuzz" TIMEOUT ${timeout})
 endfunction()
+
+# llmops_realk8s_test(NAME LABEL COMMAND ... [ENVIRONMENT ...] [TIMEOUT s])
+# A test against the real control plane of the fixture real_control_plane (see
+# tests/realk8s/CMakeLists.txt); LABEL is realk8s or real-k8s-full. Does nothing when the
+# fixture is not available (no Go). ctest -L takes a regex: `-L realk8s` must not
+# select the whole matrix, hence the name real-k8s-full for it.
+function(llmops_realk8s_test name label)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "COMMAND;ENVIRONMENT" ${ARGN})
+  if(NOT LLMOPS_REAL_CLUSTER_TESTS)
+    return()
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
+  add_test(NAME ${name} COMMAND ${ARG_COMMAND})
+  set_tests_properties(${name} PROPERTIES
+    LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
+    FIXTURES_REQUIRED real_control_plane RESOURCE_LOCK real_control_plane
+    ENVIRONMENT "${ARG_ENVIRONMENT};LLMOPS_TEST_BACKEND=real;REAL_CLUSTER_DIR=${LLMOPS_REAL_CLUSTER_DIR};LLMOPS_BUILD=${CMAKE_BINARY_DIR}")
+endfunction()

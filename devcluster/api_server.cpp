@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdio>
+
 #include "discovery.h"
 #include "object_lifecycle.h"
 #include "openapi.h"
@@ -72,6 +74,7 @@ void ApiServer::bootstrap() {
 }
 
 void ApiServer::handle(const http::Request& request, std::shared_ptr<http::ResponseWriter> writer) {
+  const auto received = std::chrono::system_clock::now();
   RequestInfo info;
   int code = 500;
   try {
@@ -88,7 +91,7 @@ void ApiServer::handle(const http::Request& request, std::shared_ptr<http::Respo
     code = 500;
     writer->send(jsonResponse(code, failureStatus(500, "InternalError", error.what())));
   }
-  logAccess(request, info, code);
+  logAccess(request, info, code, received);
 }
 
 int ApiServer::dispatch(const http::Request& request, const RequestInfo& info,
@@ -173,9 +176,21 @@ ApiResponse ApiServer::call(const http::Request& request) {
   return resources_.handle(apiRequest);
 }
 
-void ApiServer::logAccess(const http::Request& request, const RequestInfo& info, int code) {
+void ApiServer::logAccess(const http::Request& request, const RequestInfo& info, int code,
+                          std::chrono::system_clock::time_point received) {
   if (!accessLog_.is_open()) return;
+  // receivedAt: when the request arrived, to the microsecond (an audit log's
+  // requestReceivedTimestamp), to order writes of different clients.
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(received.time_since_epoch()).count() %
+      1000000;
+  std::string receivedAt = formatTimestamp(received);
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%06lldZ", static_cast<long long>(micros));
+  receivedAt.replace(receivedAt.size() - 1, 1, fraction);
   Json line = {{"time", formatTimestamp(std::chrono::system_clock::now())},
+               {"receivedAt", receivedAt},
+               {"sourceIP", request.remoteAddress},
                {"userAgent", request.header("User-Agent")},
                {"method", request.method},
                {"path", info.path},

@@ -37,6 +37,9 @@ class ApiServer {
   // Serves a resource request (no watch) made inside the process by the controllers
   // and the kubelet, with the same semantics as over HTTP; throws ApiError.
   ApiResponse call(const http::Request& request);
+  // The namespace controller's step: empties Terminating namespaces a batch at a time
+  // (other requests are served between batches); true while work is left.
+  bool finalizeNamespaces(std::size_t batch) { return collector_.finalizeNamespaces(batch); }
   // Serves pods/log (set before serving; the kubelet keeps the logs).
   void setLogHandler(
       std::function<void(const ApiRequest&, std::shared_ptr<http::ResponseWriter>)> handler) {
@@ -47,7 +50,8 @@ class ApiServer {
   struct AccessRecord;
   int dispatch(const http::Request& request, const RequestInfo& info,
                std::shared_ptr<http::ResponseWriter> writer);
-  void logAccess(const http::Request& request, const RequestInfo& info, int code);
+  void logAccess(const http::Request& request, const RequestInfo& info, int code,
+                 std::chrono::system_clock::time_point received);
 
   ObjectStore& store_;
   ResourceRegistry& registry_;

@@ -34,18 +34,9 @@ bool GarbageCollector::isNamespacedResource(const std::string& resource) const {
 }
 
 std::vector<std::pair<std::string, Json>> GarbageCollector::dependentsOf(const Json& owner) const {
-  std::vector<std::pair<std::string, Json>> dependents;
   const std::string uid = owner["metadata"].value("uid", "");
-  if (uid.empty()) return dependents;
-  for (auto& [resource, object] : store_.listAll()) {
-    for (const auto& reference : object["metadata"].value("ownerReferences", Json::array())) {
-      if (reference.value("uid", "") == uid) {
-        dependents.emplace_back(resource, object);
-        break;
-      }
-    }
-  }
-  return dependents;
+  if (uid.empty()) return {};
+  return store_.dependentsOf(uid);
 }
 
 void GarbageCollector::removeNow(const std::string& resource, const Json& object) {
@@ -118,30 +109,42 @@ Json GarbageCollector::requestDeletion(const std::string& resource, const Json& 
                       dependentRemoved);
     }
   }
-  if (terminatingNamespace) {
-    const std::string ns = nameOf(updated);
-    for (auto& [contentResource, content] : store_.listNamespace(ns)) {
-      if (!isNamespacedResource(contentResource)) continue;
-      bool contentRemoved = false;
-      requestDeletion(contentResource, content, PropagationPolicy::Background, contentRemoved);
-    }
-  }
   settle();
   auto after = store_.get(resource, nsOf(object), nameOf(object));
   removed = !after;
   return after ? *after : updated;
 }
 
+bool GarbageCollector::finalizeNamespaces(std::size_t batch) {
+  auto lock = store_.lock();
+  std::size_t deleted = 0;
+  for (auto& [resource, space] : store_.listDeleting()) {
+    if (!isNamespace(resource)) continue;
+    // Objects already being deleted wait for their finalizers.
+    for (auto& [contentResource, content] : store_.listNamespace(nameOf(space), batch, true)) {
+      if (!isNamespacedResource(contentResource)) continue;
+      bool removed = false;
+      requestDeletion(contentResource, content, PropagationPolicy::Background, removed);
+      if (++deleted >= batch) return true;
+    }
+  }
+  settle();
+  for (auto& [resource, space] : store_.listDeleting()) {
+    if (isNamespace(resource)) return deleted > 0;
+  }
+  return false;
+}
+
 void GarbageCollector::settle() {
   auto lock = store_.lock();
   for (bool progress = true; progress;) {
     progress = false;
-    for (auto& [resource, object] : store_.listAll()) {
-      if (!object["metadata"].contains("deletionTimestamp")) continue;
+    for (auto& [resource, object] : store_.listDeleting()) {
       Json finalizers = finalizersOf(object);
       if (isNamespace(resource)) {
         bool empty = true;
-        for (auto& [contentResource, content] : store_.listNamespace(nameOf(object))) {
+        // A namespace's keys hold only namespaced objects: one is enough to wait.
+        for (auto& [contentResource, content] : store_.listNamespace(nameOf(object), 1)) {
           if (isNamespacedResource(contentResource)) empty = false;
         }
         if (empty && finalizers.empty()) {

@@ -1,7 +1,10 @@
 // Deletion as Kubernetes defines it: finalizers hold an object (deletionTimestamp set),
 // ownerReferences propagate a deletion to dependents (Background, Foreground, Orphan),
-// and a deleted namespace empties before it goes. Runs synchronously under the store
-// lock, so every deletion is settled by the time the request that caused it returns.
+// and a deleted namespace empties before it goes. Owner deletions run under the store lock
+// and are settled when the request returns (dependents come from the store's owner index,
+// so each costs its dependents, not the store). A deleted namespace only turns Terminating:
+// finalizeNamespaces() empties it in small batches, releasing the lock between them, as the
+// real namespace controller does, and resumes after a restart.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -26,6 +29,9 @@ class GarbageCollector {
   // Finishes what waits on nothing any more: objects whose finalizers are gone,
   // foreground owners without dependents, empty terminating namespaces.
   void settle();
+  // Deletes up to `batch` objects of Terminating namespaces (the lock is held per batch)
+  // and removes namespaces that are empty. Returns whether work is left.
+  bool finalizeNamespaces(std::size_t batch);
 
  private:
   void removeNow(const std::string& resource, const nlohmann::json& object);

@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "http_probe.h"
+#include "llmops/common/kube_validation.h"
 #include "pod_status.h"
 #include "process_launcher.h"
 #include "quantity.h"
+#include "service_account_volume.h"
 #include "status.h"
 #include "time_format.h"
 
@@ -56,21 +59,46 @@ int probePort(const Json& container, const Json& port) {
 }
 
 std::vector<std::pair<std::string, std::string>> baseEnvironment(const std::string& podName,
+                                                                 const std::string& apiHost,
                                                                  const std::string& apiPort) {
   const char* path = std::getenv("PATH");
   std::vector<std::pair<std::string, std::string>> env = {
       {"PATH", path ? path : "/usr/local/bin:/usr/bin:/bin"}, {"HOSTNAME", podName}};
   if (const char* home = std::getenv("HOME")) env.emplace_back("HOME", home);
   if (!apiPort.empty()) {
-    env.emplace_back("KUBERNETES_SERVICE_HOST", "127.0.0.1");
+    env.emplace_back("KUBERNETES_SERVICE_HOST", apiHost);
     env.emplace_back("KUBERNETES_SERVICE_PORT", apiPort);
   }
   return env;
 }
 
+// Whether `stored` already says everything `sent` says: nulls in `sent` match anything
+// absent, and fields only `stored` has (defaults and fields a real API server adds, such
+// as conditions' observedGeneration) are ignored. A plain comparison would patch the
+// status on every step, and each patch wakes the kubelet again.
+bool alreadyStored(const Json& stored, const Json& sent) {
+  if (sent.is_null()) return true;
+  if (sent.is_object()) {
+    if (!stored.is_object()) return false;
+    for (const auto& [key, value] : sent.items()) {
+      if (value.is_null()) continue;
+      if (!stored.contains(key) || !alreadyStored(stored[key], value)) return false;
+    }
+    return true;
+  }
+  if (sent.is_array()) {
+    if (!stored.is_array() || stored.size() != sent.size()) return false;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      if (!alreadyStored(stored[i], sent[i])) return false;
+    }
+    return true;
+  }
+  return stored == sent;
+}
+
 }  // namespace
 
-Kubelet::Kubelet(LocalClient& client, KubeletOptions options)
+Kubelet::Kubelet(ApiClient& client, KubeletOptions options)
     : client_(client), options_(std::move(options)) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -105,12 +133,61 @@ std::vector<int> Kubelet::allocateCpus(const Json& pod) {
   return std::vector<int>(shared.end() - static_cast<std::ptrdiff_t>(wanted), shared.end());
 }
 
+namespace {
+
+// The pieces of a pod's directory and log paths come from the API: the server validates
+// them, and the kubelet checks again, so that no stored object (written before validation
+// existed, or by a bug) can name a path outside DATA/pods.
+void requireSafePathParts(const std::string& ns, const std::string& name, const std::string& uid,
+                          const Json& containers) {
+  namespace kv = llmops::kube_validation;
+  auto fail = [&](const std::string& what, const std::string& value) {
+    throw std::invalid_argument(
+        "refusing to run pod " +
+        Json(ns + "/" + name).dump(-1, ' ', false, Json::error_handler_t::replace) + ": its " +
+        what + " " + Json(value).dump(-1, ' ', false, Json::error_handler_t::replace) +
+        " cannot name a file");
+  };
+  if (!kv::dns1123LabelError(ns).empty()) fail("namespace", ns);
+  if (!kv::dns1123SubdomainError(name).empty()) fail("name", name);
+  if (uid.empty() || uid.find_first_not_of("0123456789abcdefABCDEF-") != std::string::npos) {
+    fail("uid", uid);
+  }
+  for (const auto& container : containers) {
+    const std::string containerName = container.value("name", "");
+    if (!kv::dns1123LabelError(containerName).empty()) fail("container name", containerName);
+  }
+}
+
+// The real kubelet's FallbackToLogsOnError: the last 80 lines or 2048 bytes of the log,
+// whichever is smaller.
+std::string logTail(const std::string& path) {
+  constexpr std::streamoff kMaxBytes = 2048;
+  constexpr int kMaxLines = 80;
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kMaxBytes));
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  int lines = 0;
+  for (std::size_t i = tail.size(); i-- > 0;) {
+    if (tail[i] == '\n' && i + 1 < tail.size() && ++lines >= kMaxLines) {
+      tail = tail.substr(i + 1);
+      break;
+    }
+  }
+  return tail;
+}
+
+}  // namespace
+
 PodRun Kubelet::newPodRun(const Json& pod, const std::set<uint32_t>& usedIps) {
   const auto& metadata = pod["metadata"];
   PodRun run;
   run.uid = metadata.value("uid", "");
   run.ns = metadata.value("namespace", "");
   run.name = metadata.value("name", "");
+  requireSafePathParts(run.ns, run.name, run.uid, containersOf(pod));
   run.nodeName = pod["spec"].value("nodeName", "");
   run.startTime = Clock::now();
   const Json status = pod.value("status", Json::object());
@@ -168,8 +245,10 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   PodFacts facts{run.name, run.ns, run.uid, run.nodeName, formatIPv4(run.ip), "127.0.0.1"};
   LaunchSpec launch;
   try {
-    launch.env =
-        containerEnvironment(spec, facts, baseEnvironment(run.name, options_.apiServerPort));
+    auto base = baseEnvironment(run.name, options_.apiServerHost, options_.apiServerPort);
+    if (!run.serviceAccountDir.empty())
+      base.emplace_back(kServiceAccountDirEnv, run.serviceAccountDir);
+    launch.env = containerEnvironment(spec, facts, base);
   } catch (const std::invalid_argument& error) {
     container.waitingReason = "CreateContainerConfigError";
     container.waitingMessage = error.what();
@@ -232,6 +311,15 @@ void Kubelet::reap(PodRun& run, const Json& pod) {
       termination.exitCode = WEXITSTATUS(status);
     }
     termination.reason = termination.exitCode == 0 ? "Completed" : "Error";
+    if (termination.exitCode != 0) {
+      for (const auto& spec : containersOf(pod)) {
+        if (spec.value("name", "") == container.name &&
+            spec.value("terminationMessagePolicy", "File") == "FallbackToLogsOnError") {
+          termination.message = logTail(run.dir + "/" + container.name + "-" +
+                                        std::to_string(container.instance) + ".log");
+        }
+      }
+    }
     spdlog::info("event=container_exited pod={}/{} container={} pid={} exit_code={}", run.ns,
                  run.name, container.name, container.pid, termination.exitCode);
     container.pid = 0;
@@ -334,16 +422,41 @@ void Kubelet::finishDeletion(const Json& pod) {
 
 void Kubelet::reportStatus(const Json& pod, const PodRun& run) {
   Json status = podStatus(pod, run, Clock::now());
-  const Json old = pod.value("status", Json::object());
-  bool changed = false;
-  for (const auto& [key, value] : status.items()) {
-    if (!old.contains(key) || old[key] != value) changed = true;
-  }
-  if (!changed) return;
+  if (alreadyStored(pod.value("status", Json::object()), status)) return;
   try {
     client_.mergePatch(podPath(run.ns, run.name) + "/status", {{"status", status}});
   } catch (const ApiError& error) {
     if (error.code() != 404) throw;
+  }
+}
+
+bool Kubelet::projectServiceAccount(const Json& pod, PodRun& run) {
+  const Json* volume = serviceAccountVolume(pod);
+  if (!volume) return true;
+  const auto now = Clock::now();
+  const bool projected = !run.serviceAccountDir.empty();
+  if (run.tokenRefreshAt && now < *run.tokenRefreshAt) return projected;
+  const std::string dir = run.dir + "/serviceaccount";
+  try {
+    run.tokenRefreshAt = projectServiceAccountVolume(client_, pod, *volume, dir, now);
+    if (!projected) {
+      spdlog::info("event=service_account_projected pod={}/{} dir={}", run.ns, run.name, dir);
+    }
+    run.serviceAccountDir = dir;
+    return true;
+  } catch (const std::exception& error) {
+    // Running containers keep the token they have (valid until it expires); new ones wait.
+    spdlog::warn("event=service_account_projection_failed pod={}/{} error=\"{}\"", run.ns, run.name,
+                 error.what());
+    run.tokenRefreshAt = now + std::chrono::seconds(5);
+    if (projected) return true;
+    for (auto& container : run.containers) {
+      if (container.pid > 0 || container.done) continue;
+      container.waitingReason = "ContainerCreating";
+      container.waitingMessage = std::string("MountVolume.SetUp failed for volume \"") +
+                                 volume->value("name", "") + "\": " + error.what();
+    }
+    return false;
   }
 }
 
@@ -388,6 +501,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
   }
   PodRun& run = found->second;
   reap(run, pod);
+  const bool volumesReady = projectServiceAccount(pod, run);
   for (size_t i = 0; i < run.containers.size(); ++i) {
     ContainerRun& container = run.containers[i];
     if (container.pid > 0) {
@@ -396,7 +510,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
         container.killDeadline.reset();
       }
       probe(pod, run, i);
-    } else if (!container.done && now >= container.nextStart) {
+    } else if (!container.done && now >= container.nextStart && volumesReady) {
       startContainer(pod, run, i);
     }
   }
@@ -406,7 +520,7 @@ void Kubelet::syncPod(const Json& pod, const std::set<uint32_t>& usedIps) {
 void Kubelet::step() {
   std::lock_guard lock(mutex_);
   if (stopped_) return;
-  Json pods = client_.list("/api/v1/pods");
+  Json pods = client_.list(options_.podListPath);
   std::set<std::string> seen;
   std::set<uint32_t> usedIps;
   for (const auto& pod : pods) {

@@ -4,6 +4,10 @@
 // reports status through pods/status, ends deletions gracefully (SIGTERM, grace period,
 // SIGKILL, then DELETE with gracePeriodSeconds 0 and a uid precondition), keeps each
 // run's output for pods/log, and gives Guaranteed pods with whole CPUs exclusive CPUs.
+// The service-account volume a real API server adds to pods is written to a directory of
+// the pod (token from the TokenRequest API, refreshed before expiry), named to the
+// processes by LLMOPS_SERVICE_ACCOUNT_DIR. The same kubelet runs inside the devcluster
+// (LocalClient) and as a node agent of any API server (RemoteClient).
 #pragma once
 
 #include <chrono>
@@ -15,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "api_client.h"
 #include "container_spec.h"
-#include "local_client.h"
 #include "pod_network.h"
 #include "pod_runtime.h"
 
@@ -29,7 +33,11 @@ struct KubeletOptions {
   ImageResolver images{".", {}};
   std::chrono::milliseconds initialBackoff{10000};  // doubled per crash up to maxBackoff
   std::chrono::milliseconds maxBackoff{300000};
-  std::string apiServerPort;  // KUBERNETES_SERVICE_PORT for containers
+  std::string apiServerHost = "127.0.0.1";  // KUBERNETES_SERVICE_HOST for containers
+  std::string apiServerPort;                // KUBERNETES_SERVICE_PORT for containers
+  // Which pods to consider (the kubelet skips those bound to other nodes). A kubelet of a
+  // real cluster may only list its own: ?fieldSelector=spec.nodeName=<node>.
+  std::string podListPath = "/api/v1/pods";
 };
 
 struct LogLocation {
@@ -39,7 +47,7 @@ struct LogLocation {
 
 class Kubelet {
  public:
-  Kubelet(LocalClient& client, KubeletOptions options);
+  Kubelet(ApiClient& client, KubeletOptions options);
   void step();
   // Set before the first step.
   void setApiServerPort(std::string port) { options_.apiServerPort = std::move(port); }
@@ -62,8 +70,11 @@ class Kubelet {
   std::vector<int> allocateCpus(const nlohmann::json& pod);
   std::vector<int> sharedCpus() const;
   void killNow(PodRun& run);
+  // Writes or refreshes the pod's service-account files when due; false (with the reason
+  // in the containers' waiting message) while they are not there yet.
+  bool projectServiceAccount(const nlohmann::json& pod, PodRun& run);
 
-  LocalClient& client_;
+  ApiClient& client_;
   KubeletOptions options_;
   std::mutex mutex_;                    // pods_: the step and pods/log readers
   std::map<std::string, PodRun> pods_;  // by uid

@@ -7,24 +7,22 @@
 #include <optional>
 #include <string>
 
+#include "api_client.h"
 #include "api_server.h"
 
 namespace llmops::devcluster {
 
-class LocalClient {
+class LocalClient : public ApiClient {
  public:
   LocalClient(ApiServer& api, std::string userAgent)
       : api_(api), userAgent_(std::move(userAgent)) {}
 
-  // nullopt on 404.
-  std::optional<nlohmann::json> get(const std::string& path);
-  // The list's items.
-  nlohmann::json list(const std::string& path);
-  nlohmann::json create(const std::string& path, const nlohmann::json& object);
-  nlohmann::json update(const std::string& path, const nlohmann::json& object);
-  nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch);
-  // Returns false when the object was already gone.
-  bool remove(const std::string& path, const nlohmann::json& options);
+  std::optional<nlohmann::json> get(const std::string& path) override;
+  nlohmann::json list(const std::string& path) override;
+  nlohmann::json create(const std::string& path, const nlohmann::json& object) override;
+  nlohmann::json update(const std::string& path, const nlohmann::json& object) override;
+  nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch) override;
+  bool remove(const std::string& path, const nlohmann::json& options) override;
 
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
@@ -33,8 +31,5 @@ class LocalClient {
   ApiServer& api_;
   std::string userAgent_;
 };
-
-// "/api/v1/namespaces/NS/pods/NAME" and friends.
-std::string podPath(const std::string& ns, const std::string& name);
 
 }  // namespace llmops::devcluster

@@ -15,6 +15,7 @@
 #include "controller_loop.h"
 #include "endpoints_controller.h"
 #include "kubelet.h"
+#include "kubelet_command.h"
 #include "llmops/common/http_server.h"
 #include "local_client.h"
 #include "node_controller.h"
@@ -43,6 +44,7 @@ struct Flags {
 [[noreturn]] void usage(const std::string& error) {
   std::cerr << "error: " << error << "\n"
             << "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR\n"
+            << "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)\n"
             << "  [--watch-history EVENTS]      watch events kept for resumption (10000)\n"
             << "  [--bookmark-interval-ms MS]   period of watch bookmarks (5000)\n"
             << "  [--threads N]                 HTTP worker threads (4)\n"
@@ -118,6 +120,9 @@ int recordedPort(const std::string& dataDir) {
 int main(int argc, char** argv) {
   using namespace llmops;
   using namespace llmops::devcluster;
+  if (argc > 1 && std::string(argv[1]) == "kubelet") {
+    return runKubeletCommand(argc - 1, argv + 1);
+  }
   Flags flags = parseFlags(argc, argv);
   sigset_t signals;
   sigemptyset(&signals);
@@ -128,7 +133,7 @@ int main(int argc, char** argv) {
 
   try {
     std::filesystem::create_directories(flags.dataDir);
-    TlsMaterial tls = ensureTlsMaterial(flags.dataDir);
+    TlsMaterial tls = ensureTlsMaterial(flags.dataDir, flags.host);
     ObjectStore store({flags.dataDir, flags.watchHistory, 5000});
     ResourceRegistry registry;
     ApiServer api(store, registry,
@@ -147,7 +152,10 @@ int main(int argc, char** argv) {
     LocalClient schedulerClient(api, "llmops-devcluster/default-scheduler");
     LocalClient kubeletClient(api, "llmops-devcluster/kubelet");
     LocalClient endpointsClient(api, "llmops-devcluster/endpoints-controller");
-    NodeController nodes(nodeClient, {flags.nodes, podCidr.toString()});
+    NodeControllerOptions nodeOptions;
+    nodeOptions.nodes = flags.nodes;
+    nodeOptions.podCidr = podCidr.toString();
+    NodeController nodes(nodeClient, nodeOptions);
     Scheduler scheduler(schedulerClient);
     KubeletOptions kubeletOptions;
     kubeletOptions.nodeNames = nodes.nodeNames();
@@ -168,7 +176,7 @@ int main(int argc, char** argv) {
     http::ServerOptions options;
     options.address = flags.host;
     options.threads = flags.threads;
-    options.tls = http::TlsFiles{tls.serverCertificatePath, tls.serverKeyPath};
+    options.tls = http::TlsFiles{tls.serverCertificatePath, tls.serverKeyPath, ""};
     options.errorResponse = statusResponse;
     // Port 0 on a directory that already served reuses its port, so old kubeconfigs work.
     int port = flags.port != 0 ? flags.port : recordedPort(flags.dataDir);
@@ -207,6 +215,11 @@ int main(int argc, char** argv) {
     ControllerLoop kubeletLoop("kubelet", milliseconds(250), [&kubelet] { kubelet.step(); });
     ControllerLoop endpointsLoop("endpoints", milliseconds(1000),
                                  [&endpoints] { endpoints.step(); });
+    // Empties Terminating namespaces, also those a crash interrupted (it runs at start).
+    ControllerLoop namespaceLoop("namespace", milliseconds(1000), [&api] {
+      while (api.finalizeNamespaces(100)) {
+      }
+    });
     uint64_t watchId = store.watch("", store.resourceVersion(), [&](const StoreEvent& event) {
       if (event.resource == "/pods") {
         schedulerLoop.wake();
@@ -216,10 +229,15 @@ int main(int argc, char** argv) {
         endpointsLoop.wake();
       } else if (event.resource == "/nodes") {
         schedulerLoop.wake();
+      } else if (event.resource == "/namespaces") {
+        namespaceLoop.wake();
       }
     });
-    for (auto* loop : {&nodeLoop, &schedulerLoop, &kubeletLoop, &endpointsLoop}) loop->start();
+    for (auto* loop : {&nodeLoop, &schedulerLoop, &kubeletLoop, &endpointsLoop, &namespaceLoop}) {
+      loop->start();
+    }
     nodeLoop.wake();
+    namespaceLoop.wake();
     spdlog::info("event=cluster_started nodes={} pod_cidr={}", flags.nodes, podCidr.toString());
     spdlog::info("event=listening address=https://{}:{} data_dir={} resource_version={}",
                  flags.host, boundPort, flags.dataDir, store.resourceVersion());
@@ -228,7 +246,9 @@ int main(int argc, char** argv) {
     spdlog::info("event=stopping signal={}", received);
     store.unwatch(watchId);
     kubelet.shutdown(std::chrono::seconds(5));
-    for (auto* loop : {&kubeletLoop, &schedulerLoop, &endpointsLoop, &nodeLoop}) loop->stop();
+    for (auto* loop : {&namespaceLoop, &kubeletLoop, &schedulerLoop, &endpointsLoop, &nodeLoop}) {
+      loop->stop();
+    }
     server->stop();
   } catch (const std::exception& error) {
     spdlog::error("event=fatal error=\"{}\"", error.what());

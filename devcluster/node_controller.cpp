@@ -57,38 +57,52 @@ std::string nodeName(int index) {
   return "devcluster-node-" + std::to_string(index + 1);
 }
 
-NodeController::NodeController(LocalClient& client, NodeControllerOptions options)
+NodeController::NodeController(ApiClient& client, NodeControllerOptions options)
     : client_(client),
       options_(std::move(options)),
-      capacities_(splitCapacity(machineCapacity(), options_.nodes)) {}
+      capacities_(splitCapacity(machineCapacity(), options_.names.empty()
+                                                       ? options_.nodes
+                                                       : static_cast<int>(options_.names.size()))) {
+  if (!options_.names.empty()) options_.nodes = static_cast<int>(options_.names.size());
+}
 
 std::vector<std::string> NodeController::nodeNames() const {
+  if (!options_.names.empty()) return options_.names;
   std::vector<std::string> names;
   for (int i = 0; i < options_.nodes; ++i) names.push_back(nodeName(i));
   return names;
 }
 
 Json NodeController::nodeObject(int index) const {
-  const std::string name = nodeName(index);
-  return {{"apiVersion", "v1"},
-          {"kind", "Node"},
-          {"metadata",
-           {{"name", name},
-            {"labels",
-             {{"kubernetes.io/hostname", name},
-              {"kubernetes.io/os", "linux"},
-              {"node.llmops.dev/devcluster", "true"}}}}},
-          {"spec", {{"podCIDR", options_.podCidr}, {"podCIDRs", Json::array({options_.podCidr})}}}};
+  const std::string name = nodeNames()[static_cast<size_t>(index)];
+  Json labels = {{"kubernetes.io/hostname", name}, {"kubernetes.io/os", "linux"}};
+  labels.update(options_.labels);
+  Json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", name}, {"labels", labels}}},
+               {"spec", Json::object()}};
+  if (!options_.podCidr.empty()) {
+    node["spec"] = {{"podCIDR", options_.podCidr}, {"podCIDRs", Json::array({options_.podCidr})}};
+  }
+  return node;
 }
 
-void NodeController::renewLease(const std::string& name) {
+void NodeController::renewLease(const std::string& name, const Json& node) {
   const std::string path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/" + name;
   auto lease = client_.get(path);
   if (!lease) {
+    // Owned by the Node, as the kubelet's: deleting the Node removes its Lease.
+    Json owner = {{"apiVersion", "v1"},
+                  {"kind", "Node"},
+                  {"name", name},
+                  {"uid", node["metadata"].value("uid", "")}};
     client_.create("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
                    {{"apiVersion", "coordination.k8s.io/v1"},
                     {"kind", "Lease"},
-                    {"metadata", {{"name", name}, {"namespace", "kube-node-lease"}}},
+                    {"metadata",
+                     {{"name", name},
+                      {"namespace", "kube-node-lease"},
+                      {"ownerReferences", Json::array({owner})}}},
                     {"spec",
                      {{"holderIdentity", name},
                       {"leaseDurationSeconds", options_.leaseDuration.count()},
@@ -118,26 +132,31 @@ void NodeController::refreshStatus(int index, const Json& node) {
   Json status = {
       {"capacity", resources},
       {"allocatable", resources},
-      {"addresses", Json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
-                                 {{"type", "Hostname"}, {"address", nodeName(index)}}})},
+      {"addresses",
+       Json::array({{{"type", "InternalIP"}, {"address", "127.0.0.1"}},
+                    {{"type", "Hostname"}, {"address", nodeNames()[static_cast<size_t>(index)]}}})},
       {"nodeInfo",
-       {{"kubeletVersion", "v1.32.0-llmops-devcluster"},
+       {{"kubeletVersion", options_.kubeletVersion},
         {"containerRuntimeVersion", "process://llmops-devcluster"},
         {"operatingSystem", "linux"},
         {"architecture", "amd64"}}},
       {"conditions", Json::array({{{"type", "Ready"},
                                    {"status", "True"},
                                    {"reason", "KubeletReady"},
-                                   {"message", "the devcluster kubelet is posting ready status"},
+                                   {"message", "kubelet is posting ready status"},
                                    {"lastHeartbeatTime", now},
                                    {"lastTransitionTime", transition}}})}};
-  client_.mergePatch("/api/v1/nodes/" + nodeName(index) + "/status", {{"status", status}});
+  if (options_.kubeletPort > 0) {
+    status["daemonEndpoints"] = {{"kubeletEndpoint", {{"Port", options_.kubeletPort}}}};
+  }
+  client_.mergePatch("/api/v1/nodes/" + nodeNames()[static_cast<size_t>(index)] + "/status",
+                     {{"status", status}});
 }
 
 void NodeController::step() {
   const auto now = std::chrono::steady_clock::now();
   for (int i = 0; i < options_.nodes; ++i) {
-    const std::string name = nodeName(i);
+    const std::string name = nodeNames()[static_cast<size_t>(i)];
     auto node = client_.get("/api/v1/nodes/" + name);
     bool created = false;
     if (!node) {
@@ -149,7 +168,7 @@ void NodeController::step() {
         now - last->second < options_.heartbeatInterval) {
       continue;
     }
-    renewLease(name);
+    renewLease(name, *node);
     refreshStatus(i, *node);
     lastHeartbeat_[name] = now;
   }

@@ -93,15 +93,75 @@ std::vector<Json> ObjectStore::list(const std::string& resource, const std::stri
   return result;
 }
 
-std::vector<std::pair<std::string, Json>> ObjectStore::listNamespace(const std::string& ns) const {
+std::vector<std::pair<std::string, Json>> ObjectStore::listNamespace(const std::string& ns,
+                                                                     std::size_t limit,
+                                                                     bool skipDeleting) const {
   std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, Json>> result;
+  const std::string prefix = ns + "/";
   for (const auto& [resource, objects] : objects_) {
-    for (const auto& [key, object] : objects) {
-      if (key.compare(0, ns.size() + 1, ns + "/") == 0) result.emplace_back(resource, object);
+    for (auto it = objects.lower_bound(prefix);
+         it != objects.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (limit > 0 && result.size() >= limit) return result;
+      if (skipDeleting && deleting_.count({resource, it->first})) continue;
+      result.emplace_back(resource, it->second);
     }
   }
   return result;
+}
+
+std::vector<std::pair<std::string, Json>> ObjectStore::dependentsOf(
+    const std::string& ownerUid) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, Json>> result;
+  auto found = dependents_.find(ownerUid);
+  if (found == dependents_.end()) return result;
+  for (const auto& [resource, key] : found->second) {
+    result.emplace_back(resource, objects_.at(resource).at(key));
+  }
+  return result;
+}
+
+std::vector<std::pair<std::string, Json>> ObjectStore::listDeleting() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, Json>> result;
+  for (const auto& [resource, key] : deleting_) {
+    result.emplace_back(resource, objects_.at(resource).at(key));
+  }
+  return result;
+}
+
+void ObjectStore::reindex(const std::string& resource, const std::string& key, const Json* old,
+                          const Json* next) {
+  auto owners = [](const Json* object) {
+    std::set<std::string> uids;
+    if (object == nullptr || !object->contains("metadata")) return uids;
+    const Json& references = (*object)["metadata"].value("ownerReferences", Json::array());
+    if (!references.is_array()) return uids;
+    for (const auto& reference : references) {
+      if (reference.is_object() && reference.contains("uid") && reference["uid"].is_string()) {
+        uids.insert(reference["uid"].get<std::string>());
+      }
+    }
+    return uids;
+  };
+  auto deleting = [](const Json* object) {
+    return object != nullptr && object->contains("metadata") &&
+           (*object)["metadata"].contains("deletionTimestamp");
+  };
+  const ObjectRef ref{resource, key};
+  for (const auto& uid : owners(old)) {
+    auto it = dependents_.find(uid);
+    if (it == dependents_.end()) continue;
+    it->second.erase(ref);
+    if (it->second.empty()) dependents_.erase(it);
+  }
+  for (const auto& uid : owners(next)) dependents_[uid].insert(ref);
+  if (deleting(next)) {
+    deleting_.insert(ref);
+  } else {
+    deleting_.erase(ref);
+  }
 }
 
 std::vector<std::pair<std::string, Json>> ObjectStore::listAll() const {
@@ -165,6 +225,9 @@ void ObjectStore::commit(StoreEvent event) {
   resourceVersion_ = event.resourceVersion;
   auto& objects = objects_[event.resource];
   const std::string key = objectKey(event.object);
+  auto existing = objects.find(key);
+  const Json* old = existing == objects.end() ? nullptr : &existing->second;
+  reindex(event.resource, key, old, event.type == "DELETED" ? nullptr : &event.object);
   if (event.type == "DELETED") {
     objects.erase(key);
   } else {
@@ -237,6 +300,9 @@ void ObjectStore::load() {
       }
       history_.push_back(std::move(event));
     }
+  }
+  for (const auto& [resource, objects] : objects_) {
+    for (const auto& [key, object] : objects) reindex(resource, key, nullptr, &object);
   }
   while (history_.size() > options_.historyLimit) {
     compactedVersion_ = history_.front().resourceVersion;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,16 @@ class ObjectStore {
   // Every object of a resource (in one namespace, or all when ns is empty), ordered by
   // namespace then name.
   std::vector<Json> list(const std::string& resource, const std::string& ns) const;
-  // Every object of every resource in a namespace, as (resource, object).
-  std::vector<std::pair<std::string, Json>> listNamespace(const std::string& ns) const;
+  // Objects of every resource in a namespace, as (resource, object): all of them, or the
+  // first `limit` (0: no limit), leaving out those being deleted when `skipDeleting`.
+  // Costs the objects visited, not the store's size.
+  std::vector<std::pair<std::string, Json>> listNamespace(const std::string& ns,
+                                                          std::size_t limit = 0,
+                                                          bool skipDeleting = false) const;
+  // Objects with an ownerReference to `ownerUid`, from an index kept on every write.
+  std::vector<std::pair<std::string, Json>> dependentsOf(const std::string& ownerUid) const;
+  // Objects with metadata.deletionTimestamp set, from an index kept on every write.
+  std::vector<std::pair<std::string, Json>> listDeleting() const;
   std::vector<std::pair<std::string, Json>> listAll() const;
 
   // Writes stamp metadata.resourceVersion and return the stored object. put() creates
@@ -75,12 +84,18 @@ class ObjectStore {
   void writeSnapshot();
   void commit(StoreEvent event);
   static std::string objectKey(const Json& object);
+  // Keeps dependents_ and deleting_ in step with objects_ (old or next may be null).
+  void reindex(const std::string& resource, const std::string& key, const Json* old,
+               const Json* next);
 
   mutable std::recursive_mutex mutex_;
   ObjectStoreOptions options_;
   uint64_t resourceVersion_ = 0;
   uint64_t compactedVersion_ = 0;
   std::map<std::string, std::map<std::string, Json>> objects_;  // resource -> ns/name -> obj
+  using ObjectRef = std::pair<std::string, std::string>;        // resource, ns/name
+  std::map<std::string, std::set<ObjectRef>> dependents_;       // owner uid -> dependents
+  std::set<ObjectRef> deleting_;
   std::deque<StoreEvent> history_;
   struct Watcher {
     std::string resource;

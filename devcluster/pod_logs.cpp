@@ -35,7 +35,7 @@ std::string lastLines(const std::string& text, int64_t lines) {
 }
 
 struct Follower : std::enable_shared_from_this<Follower> {
-  ObjectStore& store;
+  PodLookup lookup;
   Kubelet& kubelet;
   Json pod;
   std::string container;
@@ -43,7 +43,7 @@ struct Follower : std::enable_shared_from_this<Follower> {
   std::streamoff offset = 0;
   std::shared_ptr<http::ResponseWriter> writer;
 
-  Follower(ObjectStore& s, Kubelet& k) : store(s), kubelet(k) {}
+  Follower(PodLookup l, Kubelet& k) : lookup(std::move(l)), kubelet(k) {}
 
   void poll() {
     if (writer->closed()) return;
@@ -51,8 +51,12 @@ struct Follower : std::enable_shared_from_this<Follower> {
     offset += static_cast<std::streamoff>(data.size());
     if (!data.empty()) writer->writeChunk(std::move(data));
     bool running = false;
-    auto current = store.get("/pods", pod["metadata"].value("namespace", ""),
-                             pod["metadata"].value("name", ""));
+    std::optional<Json> current;
+    try {
+      current = lookup(pod["metadata"].value("namespace", ""), pod["metadata"].value("name", ""));
+    } catch (const std::exception&) {
+      current = pod;  // the API server is unreachable: the file still tells what runs
+    }
     if (current && (*current)["metadata"].value("uid", "") == pod["metadata"].value("uid", "")) {
       try {
         LogLocation location = kubelet.logOf(*current, container, false);
@@ -78,12 +82,20 @@ void servePodLog(ObjectStore& store, Kubelet& kubelet, const ApiRequest& request
   const auto& info = request.info;
   auto pod = store.get("/pods", info.namespaceName, info.name);
   if (!pod) throw notFound("", "pods", info.name);
-  auto query = [&](const char* key) {
-    auto it = info.query.find(key);
-    return it == info.query.end() ? std::string() : it->second;
+  PodLookup lookup = [&store](const std::string& ns, const std::string& name) {
+    return store.get("/pods", ns, name);
   };
-  const bool previous = queryFlag(info.query, "previous");
-  const bool follow = queryFlag(info.query, "follow");
+  serveContainerLog(std::move(lookup), kubelet, *pod, info.query, std::move(writer));
+}
+
+void serveContainerLog(PodLookup lookup, Kubelet& kubelet, const Json& pod,
+                       const QueryParams& params, std::shared_ptr<http::ResponseWriter> writer) {
+  auto query = [&](const char* key) {
+    auto it = params.find(key);
+    return it == params.end() ? std::string() : it->second;
+  };
+  const bool previous = queryFlag(params, "previous");
+  const bool follow = queryFlag(params, "follow");
   int64_t tail = -1;
   if (auto text = query("tailLines"); !text.empty()) {
     try {
@@ -92,7 +104,7 @@ void servePodLog(ObjectStore& store, Kubelet& kubelet, const ApiRequest& request
       throw badRequest("invalid tailLines " + text);
     }
   }
-  LogLocation location = kubelet.logOf(*pod, query("container"), previous);
+  LogLocation location = kubelet.logOf(pod, query("container"), previous);
   std::string content = readFrom(location.path, 0);
   const auto size = static_cast<std::streamoff>(content.size());
   content = lastLines(content, tail);
@@ -102,8 +114,8 @@ void servePodLog(ObjectStore& store, Kubelet& kubelet, const ApiRequest& request
   }
   writer->startStream(200, {{"Content-Type", "text/plain"}});
   if (!content.empty()) writer->writeChunk(std::move(content));
-  auto follower = std::make_shared<Follower>(store, kubelet);
-  follower->pod = *pod;
+  auto follower = std::make_shared<Follower>(std::move(lookup), kubelet);
+  follower->pod = pod;
   follower->container = query("container");
   follower->path = location.path;
   follower->offset = size;

@@ -16,8 +16,9 @@ using Clock = std::chrono::system_clock;
 
 struct Termination {
   int exitCode = 0;
-  int signal = 0;      // when killed by a signal (exitCode is then 128 + signal)
-  std::string reason;  // Completed, Error
+  int signal = 0;       // when killed by a signal (exitCode is then 128 + signal)
+  std::string reason;   // Completed, Error
+  std::string message;  // FallbackToLogsOnError: the log's tail after a failure
   Clock::time_point startedAt, finishedAt;
 };
 
@@ -50,6 +51,10 @@ struct PodRun {
   bool terminating = false;
   std::optional<Clock::time_point> killDeadline;  // SIGKILL then (graceful deletion)
   std::vector<int> exclusiveCpus;
+  // The service-account volume's files (empty when the pod has none) and when its token
+  // must be requested again.
+  std::string serviceAccountDir;
+  std::optional<Clock::time_point> tokenRefreshAt;
 };
 
 }  // namespace llmops::devcluster

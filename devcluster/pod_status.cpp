@@ -16,6 +16,7 @@ Json terminated(const Termination& termination) {
                 {"startedAt", formatTimestamp(termination.startedAt)},
                 {"finishedAt", formatTimestamp(termination.finishedAt)}};
   if (termination.signal) state["signal"] = termination.signal;
+  if (!termination.message.empty()) state["message"] = termination.message;
   return state;
 }
 

@@ -2,6 +2,7 @@
 
 #include "body_decoding.h"
 #include "object_lifecycle.h"
+#include "object_validation.h"
 #include "patch.h"
 #include "selectors.h"
 #include "server_side_apply.h"
@@ -405,7 +406,7 @@ ApiResponse ResourceHandlers::create(const ApiRequest& request) {
                                   {"message", "Required value: name or generateName is required"},
                                   {"field", "metadata.name"}}}));
     }
-    metadata["name"] = prefix + randomNameSuffix();
+    metadata["name"] = generatedName(prefix, randomNameSuffix());
   }
   auto lock = store_.lock();
   if (type.namespaced) {
@@ -565,6 +566,24 @@ ApiResponse ResourceHandlers::commitWrite(const ApiRequest& request, const Json&
   const bool creating = old.is_null();
   if (!creating) prepareForUpdate(type, old, object);
   ApiResponse response{successCode, nullptr, {}};
+  // Built-in kinds: unknown top-level fields are dropped as the real decoder drops them
+  // (or refused under fieldValidation=Strict); custom resources are pruned by their schema.
+  if (auto unknown = pruneUnknownTopLevelFields(type, object); !unknown.empty()) {
+    const auto validation = fieldValidation(request);
+    std::string message;
+    for (const auto& field : unknown) {
+      message += (message.empty() ? "" : ", ") + std::string("unknown field \"") + field + "\"";
+      if (validation == FieldValidation::Warn) {
+        response.headers.emplace_back("Warning", "299 - \"unknown field \\\"" + field + "\\\"\"");
+      }
+    }
+    if (validation == FieldValidation::Strict) {
+      throw badRequest(type.kind + " in version \"" + type.version + "\" cannot be handled as a " +
+                       type.kind + ": strict decoding error: " + message);
+    }
+  }
+  validateObjectMeta(type, object);
+  if (type.group.empty() && type.kind == "Pod") validatePodSpec(object);
   if (type.custom) {
     auto result = admitCustomResource(type, object, fieldValidation(request));
     for (const auto& warning : result.warnings) {

@@ -1,5 +1,6 @@
 #include "tls_material.h"
 
+#include <arpa/inet.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -44,7 +45,7 @@ void addExtension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 CertPtr newCertificate(EVP_PKEY* key, const char* commonName, X509* issuer, EVP_PKEY* issuerKey,
-                       bool isCa) {
+                       bool isCa, const std::string& subjectAltNames = "") {
   CertPtr cert(X509_new());
   check(cert != nullptr, "allocate a certificate");
   X509_set_version(cert.get(), 2);
@@ -69,7 +70,7 @@ CertPtr newCertificate(EVP_PKEY* key, const char* commonName, X509* issuer, EVP_
     addExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     addExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature,keyEncipherment");
     addExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    addExtension(cert.get(), signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    addExtension(cert.get(), signer, NID_subject_alt_name, subjectAltNames.c_str());
     addExtension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
   }
   check(X509_sign(cert.get(), issuerKey ? issuerKey : key, EVP_sha256()) > 0, "sign a certificate");
@@ -136,25 +137,78 @@ std::string randomToken() {
   return token;
 }
 
+// 127.0.0.1 and localhost, plus the listen address when it is another IP (as a real API
+// server's certificate carries its advertise address).
+std::string subjectAltNames(const std::string& listenHost) {
+  std::string names = "IP:127.0.0.1,DNS:localhost";
+  unsigned char ip[16];
+  if (listenHost != "127.0.0.1" && listenHost != "0.0.0.0" &&
+      (inet_pton(AF_INET, listenHost.c_str(), ip) == 1 ||
+       inet_pton(AF_INET6, listenHost.c_str(), ip) == 1)) {
+    names += ",IP:" + listenHost;
+  }
+  return names;
+}
+
+// Whether the server certificate in `pem` is valid for `host` (an IP), as a client checks.
+bool certificateCovers(const std::string& pem, const std::string& host) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  CertPtr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  return cert && X509_check_ip_asc(cert.get(), host.c_str(), 0) == 1;
+}
+
+KeyPtr readKey(const std::string& path) {
+  const std::string pem = readFile(path);
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  KeyPtr key(PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  check(key != nullptr, ("read the key " + path).c_str());
+  return key;
+}
+
+CertPtr readCertificate(const std::string& path) {
+  const std::string pem = readFile(path);
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  CertPtr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  check(cert != nullptr, ("read the certificate " + path).c_str());
+  return cert;
+}
+
 }  // namespace
 
-TlsMaterial ensureTlsMaterial(const std::string& dataDir) {
+TlsMaterial ensureTlsMaterial(const std::string& dataDir, const std::string& listenHost) {
   namespace fs = std::filesystem;
   fs::create_directories(dataDir);
   TlsMaterial material{dataDir + "/ca.crt", dataDir + "/server.crt", dataDir + "/server.key", ""};
   const std::string tokenPath = dataDir + "/token";
+  const std::string names = subjectAltNames(listenHost);
   if (!fs::exists(material.caCertificatePath) || !fs::exists(material.serverCertificatePath) ||
       !fs::exists(material.serverKeyPath)) {
     KeyPtr caKey = newKey();
     CertPtr ca = newCertificate(caKey.get(), "llmops-devcluster-ca", nullptr, nullptr, true);
     KeyPtr serverKey = newKey();
     CertPtr server =
-        newCertificate(serverKey.get(), "llmops-devcluster", ca.get(), caKey.get(), false);
+        newCertificate(serverKey.get(), "llmops-devcluster", ca.get(), caKey.get(), false, names);
     writeFileAtomically(dataDir + "/ca.key", keyPem(caKey.get()));
     writeFileAtomically(material.serverKeyPath, keyPem(serverKey.get()));
     writeFileAtomically(material.serverCertificatePath,
                         certificatePem(server.get()) + certificatePem(ca.get()));
     writeFileAtomically(material.caCertificatePath, certificatePem(ca.get()));
+  } else if (names.find(",IP:") != std::string::npos &&
+             !certificateCovers(readFile(material.serverCertificatePath), listenHost) &&
+             fs::exists(dataDir + "/ca.key")) {
+    // Listening somewhere new: a new server certificate from the same CA, so that every
+    // kubeconfig written before still verifies.
+    KeyPtr caKey = readKey(dataDir + "/ca.key");
+    CertPtr ca = readCertificate(material.caCertificatePath);
+    KeyPtr serverKey = newKey();
+    CertPtr server =
+        newCertificate(serverKey.get(), "llmops-devcluster", ca.get(), caKey.get(), false, names);
+    writeFileAtomically(material.serverKeyPath, keyPem(serverKey.get()));
+    writeFileAtomically(material.serverCertificatePath,
+                        certificatePem(server.get()) + certificatePem(ca.get()));
   }
   if (!fs::exists(tokenPath)) writeFileAtomically(tokenPath, randomToken() + "\n");
   material.token = readFile(tokenPath);

@@ -13,6 +13,7 @@
 #include "llmdeployment/deployment_controller.h"
 #include "llmops/kube/operator_cli.h"
 #include "llmops/kube/owner_refs.h"
+#include "llmops/version.h"
 
 namespace {
 
@@ -87,7 +88,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::cout << operator_usage("llmops-operator", kExtraHelp);
+      std::cout << "llmops-operator " << llmops::kVersion << "\n"
+                << operator_usage("llmops-operator", kExtraHelp);
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "llmops-operator " << llmops::kVersion << "\n";
       return 0;
     }
   }

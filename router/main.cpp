@@ -5,6 +5,7 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "llmops/common/http_server.h"
@@ -12,6 +13,7 @@
 #include "llmops/kube/kube_client.h"
 #include "llmops/kube/kubeconfig.h"
 #include "llmops/kube/operator_cli.h"
+#include "llmops/version.h"
 #include "router/proxy_server.h"
 #include "router/route_sources.h"
 #include "router/router_cli.h"
@@ -35,6 +37,12 @@ int wait_for_signal() {
 
 int main(int argc, char** argv) {
   kube::block_termination_signals();
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--version") {
+      std::cout << "llmops-router " << llmops::kVersion << "\n";
+      return 0;
+    }
+  }
   RouterFlags flags;
   try {
     flags = parse_router_flags(std::vector<std::string>(argv + 1, argv + argc));
@@ -43,7 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (flags.help) {
-    std::cout << router_usage();
+    std::cout << "llmops-router " << llmops::kVersion << "\n" << router_usage();
     return 0;
   }
   kube::setup_logging("info");
@@ -79,7 +87,7 @@ int main(int argc, char** argv) {
       kube::RestConfig config =
           flags.in_cluster ? kube::in_cluster_config() : kube::load_kubeconfig(flags.kubeconfig);
       kube::CurlTransportOptions transport_options;
-      transport_options.user_agent = "llmops-router/0.1.0";
+      transport_options.user_agent = std::string("llmops-router/") + llmops::kVersion;
       auto transport = std::make_shared<kube::CurlTransport>(config, transport_options);
       auto client = std::make_shared<kube::KubeClient>(transport);
       kube_source = std::make_unique<KubeRouteSource>(client, on_table);
@@ -92,6 +100,8 @@ int main(int argc, char** argv) {
     options.port = flags.listen.port;
     options.threads = std::max(2u, std::thread::hardware_concurrency());
     options.serve_metrics = !flags.has_metrics_addr;
+    options.first_byte_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(flags.first_byte_timeout_seconds * 1000));
     auto ready = [&] { return have_routes.load(); };
     ProxyServer proxy(options, router, metrics, ready);
     proxy.start();

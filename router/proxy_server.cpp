@@ -158,6 +158,7 @@ struct AttemptResult {
   Kind kind = Kind::kDone;
   bool keep_client = true;
   bool canary_failure = false;
+  bool timed_out = false;  // no response head within the first-byte timeout
   std::string error;
 };
 
@@ -362,10 +363,20 @@ struct ProxyServer::Impl {
     std::set<std::string> exclude;
     std::optional<int> retry_on;
     bool keep_client = keep;
+    std::optional<AttemptResult> timed_out;  // the last attempt got no answer in time
     for (int attempt = 1;; ++attempt) {
       std::optional<Choice> choice;
       if (retry_on) choice = router.choose_in(*deployment, *retry_on, exclude);
       if (!choice) choice = router.choose(*deployment, session, exclude);
+      if (!choice && timed_out) {
+        metrics.count_response(deployment->ns, deployment->name, "none", 504);
+        keep_client = co_await reply(
+            client, 504,
+            openai_error("the model server did not answer in time: " + timed_out->error,
+                         "server_error", nullptr, "upstream_timeout"),
+            keep, "application/json", {{kRevisionHeader, "none"}});
+        break;
+      }
       if (!choice) {
         metrics.count_response(deployment->ns, deployment->name, "none", 503);
         keep_client = co_await reply(
@@ -378,6 +389,8 @@ struct ProxyServer::Impl {
       const bool may_retry = attempt < 2;
       AttemptResult result = co_await run_attempt(client, request, *deployment, *choice, stable,
                                                   watch, started, may_retry, keep);
+      timed_out.reset();
+      if (result.timed_out) timed_out = result;
       if (result.kind == AttemptResult::Kind::kRetryable && may_retry && !watch->gone) {
         metrics.revision(deployment->ns, deployment->name, std::to_string(choice->revision))
             .retries->Increment();
@@ -388,10 +401,16 @@ struct ProxyServer::Impl {
         continue;
       }
       if (result.kind == AttemptResult::Kind::kRetryable && !watch->gone) {
+        const int code = result.timed_out ? 504 : 502;
         metrics.count_response(deployment->ns, deployment->name, std::to_string(choice->revision),
-                               502);
+                               code);
         keep_client = co_await reply(
-            client, 502, openai_error("the model server failed: " + result.error, "server_error"),
+            client, code,
+            openai_error(result.timed_out
+                             ? "the model server did not answer in time: " + result.error
+                             : "the model server failed: " + result.error,
+                         "server_error", nullptr,
+                         result.timed_out ? nlohmann::json("upstream_timeout") : nlohmann::json()),
             keep, "application/json", {{kRevisionHeader, std::to_string(choice->revision)}});
         break;
       }
@@ -536,12 +555,19 @@ struct ProxyServer::Impl {
       beast::flat_buffer upstream_buffer;
       http::response_parser<http::buffer_body> parser;
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      deadline->arm(options.first_byte_timeout);
       co_await http::async_read_header(upstream, upstream_buffer, parser, redirect(ec));
       if (watch->gone) co_return client_gone();
       if (ec) {
+        if (deadline->fired) {
+          AttemptResult result =
+              fail("no response within " + std::to_string(options.first_byte_timeout.count()) +
+                   " ms (--upstream-first-byte-timeout)");
+          result.timed_out = true;
+          co_return result;
+        }
         if (reused && !parser.got_some()) continue;
-        co_return fail(deadline->fired ? "timed out waiting for the response"
-                                       : "reading the response: " + ec.message());
+        co_return fail("reading the response: " + ec.message());
       }
       auto& head = parser.get();
       const int status = head.result_int();

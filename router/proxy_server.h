@@ -22,7 +22,11 @@ struct ProxyOptions {
   int threads = 2;
   std::size_t body_limit_bytes = 8 * 1024 * 1024;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(3)};
-  // No byte from the pod for this long ends the attempt (queueing included).
+  // No response head from the pod this long after the request was sent: the attempt failed
+  // (counted against the pod, retried elsewhere, 504 when no pod answers). It covers the
+  // whole of a non-streaming completion, which the runtime answers when it is done.
+  std::chrono::milliseconds first_byte_timeout{std::chrono::seconds(30)};
+  // No byte from the pod for this long, once the response started, ends the attempt.
   std::chrono::milliseconds upstream_idle_timeout{std::chrono::seconds(300)};
   // Keep-alive connections with no request, and clients that stop reading a stream.
   std::chrono::milliseconds client_idle_timeout{std::chrono::seconds(120)};

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "llmops/common/kube_validation.h"
 #include "llmops/kube/informer.h"
 #include "llmops/kube/kube_client.h"
 #include "router/router_cli.h"
@@ -62,6 +63,19 @@ RoutingTable load_file(const std::filesystem::path& path) {
   }
 }
 
+// Every key of `node` must be one of `known`: a misspelt field would otherwise be ignored.
+void reject_unknown_fields(const YAML::Node& node, std::initializer_list<const char*> known,
+                           const std::string& where) {
+  for (const auto& entry : node) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
+      std::string expected;
+      for (const char* k : known) expected += (expected.empty() ? "" : ", ") + std::string(k);
+      throw ConfigError(where + ": unknown field \"" + key + "\" (expected " + expected + ")");
+    }
+  }
+}
+
 }  // namespace
 
 RoutingTable parse_static_config(const std::string& yaml_text) {
@@ -73,6 +87,7 @@ RoutingTable parse_static_config(const std::string& yaml_text) {
                       error.msg);
   }
   if (!root.IsMap() || !root["deployments"]) throw ConfigError("missing top-level \"deployments\"");
+  reject_unknown_fields(root, {"deployments"}, "top level");
   const YAML::Node list = root["deployments"];
   if (!list.IsSequence()) throw ConfigError("\"deployments\" must be a list");
   std::vector<DeploymentRoute> deployments;
@@ -81,6 +96,7 @@ RoutingTable parse_static_config(const std::string& yaml_text) {
     std::string where = "deployments[" + std::to_string(i) + "]";
     if (!item.IsMap()) throw ConfigError(where + " must be a mapping");
     if (!item["name"]) throw ConfigError(where + ".name is required");
+    reject_unknown_fields(item, {"name", "stable", "revisions"}, where);
     DeploymentRoute deployment;
     deployment.name = scalar<std::string>(item["name"], where + ".name");
     deployment.model = deployment.name;
@@ -93,8 +109,13 @@ RoutingTable parse_static_config(const std::string& yaml_text) {
       const YAML::Node rev = revisions[r];
       const std::string rwhere = where + ".revisions[" + std::to_string(r) + "]";
       if (!rev.IsMap() || !rev["revision"]) throw ConfigError(rwhere + ".revision is required");
+      reject_unknown_fields(rev, {"revision", "weight", "endpoints"}, rwhere);
       RevisionRoute route;
       route.revision = scalar<int>(rev["revision"], rwhere + ".revision");
+      if (route.revision < 1) {
+        throw ConfigError(rwhere + ".revision must be at least 1, got " +
+                          std::to_string(route.revision));
+      }
       route.weight = rev["weight"] ? scalar<int>(rev["weight"], rwhere + ".weight") : 0;
       if (route.weight < 0) throw ConfigError(rwhere + ".weight must not be negative");
       const YAML::Node endpoints = rev["endpoints"];
@@ -106,6 +127,10 @@ RoutingTable parse_static_config(const std::string& yaml_text) {
         }
       }
       deployment.revisions.push_back(std::move(route));
+    }
+    if (deployment.stable_revision && !deployment.revision(*deployment.stable_revision)) {
+      throw ConfigError(where + ": stable revision " + std::to_string(*deployment.stable_revision) +
+                        " is not among its revisions");
     }
     deployments.push_back(std::move(deployment));
   }
@@ -202,7 +227,12 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
     }
     ready = ready && ready_condition;
     for (auto& route : routes) {
-      if (route.ns != ns || route.name != deployment) continue;
+      // The operator labels pods with the name, cut with a hash suffix beyond 63 characters.
+      if (route.ns != ns ||
+          *kube_validation::shortenedName(route.name, "", kube_validation::kLabelValueMaxLength) !=
+              deployment) {
+        continue;
+      }
       for (auto& rev : route.revisions) {
         if (rev.revision != revision) continue;
         Endpoint endpoint;
@@ -223,9 +253,38 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
   return normalize_table(std::move(routes), warnings);
 }
 
+bool ReloadDebouncer::ready(const std::string& fingerprint,
+                            std::chrono::steady_clock::time_point now) {
+  if (fingerprint == loaded_ || fingerprint == rejected_) {
+    pending_.clear();
+    return false;
+  }
+  if (fingerprint != pending_) {
+    pending_ = fingerprint;
+    pending_since_ = now;
+    return false;
+  }
+  return now - pending_since_ >= quiet_;
+}
+
+void ReloadDebouncer::loaded(const std::string& fingerprint) {
+  loaded_ = fingerprint;
+  rejected_.clear();
+  pending_.clear();
+}
+
+void ReloadDebouncer::rejected(const std::string& fingerprint) {
+  rejected_ = fingerprint;
+  pending_.clear();
+}
+
 StaticRouteSource::StaticRouteSource(std::filesystem::path path, TableCallback on_table,
-                                     std::chrono::milliseconds poll_interval)
-    : path_(std::move(path)), on_table_(std::move(on_table)), poll_interval_(poll_interval) {}
+                                     std::chrono::milliseconds poll_interval,
+                                     std::chrono::milliseconds quiet)
+    : path_(std::move(path)),
+      on_table_(std::move(on_table)),
+      poll_interval_(poll_interval),
+      debouncer_(quiet) {}
 
 StaticRouteSource::~StaticRouteSource() {
   stop();
@@ -236,8 +295,9 @@ std::string StaticRouteSource::fingerprint() const {
 }
 
 void StaticRouteSource::start() {
-  loaded_fingerprint_ = fingerprint();
+  const std::string first = fingerprint();
   on_table_(load_file(path_));
+  debouncer_.loaded(first);
   thread_ = std::thread([this] { watch(); });
 }
 
@@ -252,20 +312,20 @@ void StaticRouteSource::stop() {
 
 void StaticRouteSource::watch() {
   std::unique_lock lock(mutex_);
-  std::string failed_fingerprint;
   while (!wake_.wait_for(lock, poll_interval_, [this] { return stopping_; })) {
     const std::string current = fingerprint();
-    if (current == loaded_fingerprint_ || current == failed_fingerprint) continue;
+    if (!debouncer_.ready(current, std::chrono::steady_clock::now())) continue;
     try {
       RoutingTable table = load_file(path_);
-      loaded_fingerprint_ = current;
-      failed_fingerprint.clear();
+      // Changed while we read it: wait for it to settle again.
+      if (fingerprint() != current) continue;
+      debouncer_.loaded(current);
       spdlog::info("event=config_reloaded path={} deployments={}", path_.string(),
                    table.deployments.size());
       on_table_(std::move(table));
     } catch (const ConfigError& error) {
       // Keep serving the last good table; say so once per broken version of the file.
-      failed_fingerprint = current;
+      debouncer_.rejected(current);
       spdlog::error("event=config_rejected path={} error=\"{}\" action=kept_previous_routes",
                     path_.string(), error.what());
     }

@@ -50,10 +50,33 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
                                const std::vector<nlohmann::json>& pods,
                                std::vector<std::string>* warnings = nullptr);
 
+// When a changed static file may be applied: once its fingerprint (inode, size, mtime)
+// has stayed the same for `quiet`, so that a file written in place in several steps is
+// read only after the writer finished. (Writing a new file and renaming it over the old
+// one is still the safe way: the router never sees a partial file then.)
+class ReloadDebouncer {
+ public:
+  explicit ReloadDebouncer(std::chrono::milliseconds quiet) : quiet_(quiet) {}
+  // At each poll: true when the file, as `fingerprint` says it is now, should be loaded.
+  bool ready(const std::string& fingerprint, std::chrono::steady_clock::time_point now);
+  // What became of the version last reported ready.
+  void loaded(const std::string& fingerprint);
+  void rejected(const std::string& fingerprint);
+
+ private:
+  std::chrono::milliseconds quiet_;
+  std::string loaded_;
+  std::string rejected_;
+  std::string pending_;
+  std::chrono::steady_clock::time_point pending_since_{};
+};
+
 class StaticRouteSource {
  public:
+  // Polls the file every `poll_interval`; applies a change after `quiet` without changes.
   StaticRouteSource(std::filesystem::path path, TableCallback on_table,
-                    std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500));
+                    std::chrono::milliseconds poll_interval = std::chrono::milliseconds(500),
+                    std::chrono::milliseconds quiet = std::chrono::milliseconds(1000));
   ~StaticRouteSource();
   // Loads the file once (throws ConfigError) and starts watching it for changes.
   void start();
@@ -66,7 +89,7 @@ class StaticRouteSource {
   std::filesystem::path path_;
   TableCallback on_table_;
   std::chrono::milliseconds poll_interval_;
-  std::string loaded_fingerprint_;
+  ReloadDebouncer debouncer_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

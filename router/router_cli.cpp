@@ -56,6 +56,19 @@ RouterFlags parse_router_flags(const std::vector<std::string>& args) {
     } else if (arg == "--metrics-addr") {
       flags.metrics_addr = parse_host_port(value(), arg);
       flags.has_metrics_addr = true;
+    } else if (arg == "--upstream-first-byte-timeout") {
+      const std::string text = value();
+      std::size_t used = 0;
+      double seconds = 0;
+      try {
+        seconds = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size() || !(seconds > 0) || seconds > 86400) {
+        throw UsageError(arg + ": \"" + text + "\" is not a number of seconds in (0, 86400]");
+      }
+      flags.first_byte_timeout_seconds = seconds;
     } else {
       throw UsageError("unknown flag " + arg);
     }
@@ -72,7 +85,7 @@ RouterFlags parse_router_flags(const std::vector<std::string>& args) {
 std::string router_usage() {
   return "usage: llmops-router --listen HOST:PORT\n"
          "                     (--kubeconfig PATH | --in-cluster | --static-config FILE)\n"
-         "                     [--metrics-addr HOST:PORT]\n"
+         "                     [--metrics-addr HOST:PORT] [--upstream-first-byte-timeout S]\n"
          "\n"
          "Routes OpenAI API requests (/v1/completions, /v1/chat/completions, /v1/models) to\n"
          "the revisions of each model by their traffic weights.\n"
@@ -80,7 +93,10 @@ std::string router_usage() {
          "  --kubeconfig      watch LLMDeployments and their Pods with this kubeconfig\n"
          "  --in-cluster      ... with the pod's service account\n"
          "  --static-config   routes from a YAML file, reloaded when it changes\n"
-         "  --metrics-addr    serve /metrics, /healthz, /readyz here (default: on --listen)\n";
+         "  --metrics-addr    serve /metrics, /healthz, /readyz here (default: on --listen)\n"
+         "  --upstream-first-byte-timeout\n"
+         "                    seconds a pod may take to start its response (30): then the\n"
+         "                    attempt fails, counts toward ejection and is retried elsewhere\n";
 }
 
 }  // namespace llmops::router

@@ -1,6 +1,6 @@
 // llmops-router's command line: exactly
 //   --listen HOST:PORT (--kubeconfig PATH | --in-cluster | --static-config FILE)
-//   [--metrics-addr HOST:PORT]
+//   [--metrics-addr HOST:PORT] [--upstream-first-byte-timeout SECONDS]
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,7 @@ struct RouterFlags {
   std::string static_config;
   bool has_metrics_addr = false;
   HostPort metrics_addr;
+  double first_byte_timeout_seconds = 30;  // > 0
   bool help = false;
 };
 

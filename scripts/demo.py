@@ -30,6 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("LLMOPS_BUILD", os.path.join(ROOT, "build"))
 RUNTIME = os.path.join(BUILD, "node-runtime", "llmops-runtime")
 SAMPLE = os.path.join(ROOT, "manifests", "samples", "demo.yaml")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import real_cluster  # noqa: E402
 NAME = "storyteller"
 
 
@@ -40,15 +42,22 @@ def free_port():
 
 
 class Cluster:
+    """llmops-devcluster started in WORK/cluster, or with LLMOPS_TEST_BACKEND=real (the e2e
+    tests on the real control plane) the one in $REAL_CLUSTER_DIR; the operator and the
+    router run as local processes either way."""
+
     def __init__(self, work):
         self.work = work
+        self.real = real_cluster.RealCluster() if real_cluster.selected() else None
         self.data = os.path.join(work, "cluster")
-        self.kubeconfig = os.path.join(self.data, "kubeconfig")
+        self.kubeconfig = self.real.kubeconfig if self.real else os.path.join(self.data, "kubeconfig")
+        self.kubectl_bin = self.real.kubectl_bin if self.real else "kubectl"
         self.pids_file = os.path.join(work, "pids")
 
     def kubectl(self, *args, check=True, stdin=None):
         env = dict(os.environ, HOME=self.work)
-        result = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, *args], input=stdin,
+        env.pop("KUBECONFIG", None)
+        result = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args], input=stdin,
                                 capture_output=True, text=True, env=env, timeout=60)
         if check and result.returncode != 0:
             raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
@@ -62,16 +71,18 @@ class Cluster:
         return process
 
     def start(self, router_port, router_metrics_port, operator_flags=()):
-        port_file = os.path.join(self.data, "port")
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        self.spawn("devcluster", [os.path.join(BUILD, "devcluster", "llmops-devcluster"),
-                                  "--listen", "127.0.0.1:0", "--data-dir", self.data])
-        wait("the devcluster", lambda: os.path.exists(port_file) and os.path.exists(self.kubeconfig), 30)
+        if not self.real:
+            port_file = os.path.join(self.data, "port")
+            if os.path.exists(port_file):
+                os.unlink(port_file)
+            self.spawn("devcluster", [os.path.join(BUILD, "devcluster", "llmops-devcluster"),
+                                      "--listen", "127.0.0.1:0", "--data-dir", self.data])
+            wait("the devcluster", lambda: os.path.exists(port_file) and os.path.exists(self.kubeconfig), 30)
         self.kubectl("apply", "-f", os.path.join(ROOT, "crds", "llmdeployment.yaml"))
         self.kubectl("wait", "--for", "condition=established", "--timeout=30s",
                      "crd/llmdeployments.llmops.dev")
-        self.kubectl("create", "namespace", "llmops-system")  # where the operator's Lease lives
+        # Where the operator's Lease lives.
+        self.kubectl("create", "namespace", "llmops-system", check=not self.real)
         self.spawn("router", [os.path.join(BUILD, "router", "llmops-router"),
                               "--listen", f"127.0.0.1:{router_port}", "--kubeconfig", self.kubeconfig,
                               "--metrics-addr", f"127.0.0.1:{router_metrics_port}"])
@@ -83,6 +94,19 @@ class Cluster:
                               f"http://127.0.0.1:{router_metrics_port}/metrics",
                               "--scale-down-delay-seconds", "5", *operator_flags]
         self.operator = self.spawn("operator", self.operator_argv)
+
+    def clean(self):
+        """On the real control plane: delete what the run made (the LLMDeployment, whose
+        Pods and Service the garbage collector removes, and the operator's Lease) and wait
+        until its pods are gone, so that the next test starts from an empty cluster."""
+        if not self.real:
+            return
+        self.kubectl("delete", "llmd", "--all", "-n", "default", "--wait=true", "--timeout=90s",
+                     check=False)
+        self.kubectl("delete", "lease", "--all", "-n", "llmops-system", check=False)
+        wait("the LLMDeployment's pods gone", lambda: not self.kubectl(
+            "get", "pods", "-n", "default", "-l", "llmops.dev/deployment", "-o", "name",
+            check=False).strip(), 120)
 
     def restart_operator(self):
         """kill -9 the operator and start a new one: it must resume from status alone."""
@@ -135,8 +159,9 @@ class Clients:
     """A few clients sending completions through the router, streamed and not, counting
     outcomes by the revision that served them."""
 
-    def __init__(self, port, clients=3):
+    def __init__(self, port, clients=3, host="127.0.0.1"):
         self.port = port
+        self.host = host
         self.lock = threading.Lock()
         self.ok = {}
         self.failed = 0
@@ -155,7 +180,7 @@ class Clients:
             body = {"model": NAME, "prompt": "Once upon a time", "max_tokens": 12, "stream": stream}
             revision, error = None, None
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
                 conn.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
                 response = conn.getresponse()
                 data = response.read()
@@ -353,9 +378,9 @@ class _NoClients:
         return ""
 
 
-def _router_ready(port):
+def _router_ready(port, host="127.0.0.1"):
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn = http.client.HTTPConnection(host, port, timeout=5)
         conn.request("POST", "/v1/completions", json.dumps({"model": NAME, "prompt": "x", "max_tokens": 1}))
         return conn.getresponse().status == 200
     except OSError:

@@ -374,6 +374,10 @@ void HttpServer::start() {
                           net::ssl::context::no_tlsv1_1);
     impl.ssl->use_certificate_chain_file(impl.options.tls->certificateChainPem);
     impl.ssl->use_private_key_file(impl.options.tls->privateKeyPem, net::ssl::context::pem);
+    if (!impl.options.tls->clientCaPem.empty()) {
+      impl.ssl->load_verify_file(impl.options.tls->clientCaPem);
+      impl.ssl->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+    }
   }
   impl.boundPort = listenOn(impl.acceptor, impl.options.address, impl.options.port);
   impl.accept();

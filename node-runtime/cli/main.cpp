@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "llmops/version.h"
 
 namespace {
 
@@ -52,6 +53,7 @@ best this CPU runs)
               --model PATH [--tokenizer PATH] --text T [--special (control tokens'
               texts become their ids)]; or --texts FILE.json (an array of strings):
               prints [{"ids": [...], "text": decoded}, ...]
+  version     print the version (also --version)
 
 PLACEMENT (serve, generate, bench, topology):
   --threads N   compute threads, each pinned to its own physical core, filling a NUMA
@@ -66,8 +68,14 @@ PLACEMENT (serve, generate, bench, topology):
 int main(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
       std::string(argv[1]) == "help") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::FILE* out = argc < 2 ? stderr : stdout;
+    std::fprintf(out, "llmops-runtime %s\n", llmops::kVersion);
+    std::fputs(kUsage, out);
     return argc < 2 ? 2 : 0;
+  }
+  if (std::string(argv[1]) == "--version" || std::string(argv[1]) == "version") {
+    std::printf("llmops-runtime %s\n", llmops::kVersion);
+    return 0;
   }
   // Logs go to stderr: stdout carries the commands' output (generated text, ids, JSON).
   spdlog::set_default_logger(spdlog::stderr_color_mt("llmops-runtime"));

@@ -149,6 +149,9 @@ int run_serve(const std::vector<std::string>& argv) {
                lame_duck, drain, api.in_flight());
   std::this_thread::sleep_for(duration<double>(lame_duck));
   api.set_state(server::InferenceServer::State::Draining);
+  // Requests still queued never started: refuse them now (503 + x-llmops-draining) so
+  // that they are retried elsewhere instead of waiting out the drain.
+  scheduler.refuse_queued();
   const auto deadline =
       steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(drain));
   while (api.in_flight() > 0 && steady_clock::now() < deadline) {

@@ -26,8 +26,22 @@ struct FdCloser {
 
 }  // namespace
 
+void require_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail(path, "cannot open", errno);
+  if (!S_ISREG(st.st_mode)) {
+    throw ModelError(path + ": not a regular file" +
+                     (S_ISDIR(st.st_mode)    ? " (a directory)"
+                      : S_ISFIFO(st.st_mode) ? " (a FIFO: reading it would wait for a writer)"
+                                             : ""));
+  }
+}
+
 std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  require_regular_file(path);
+  // O_NONBLOCK: should the path turn into a FIFO between the check and here, open()
+  // still returns at once, and fstat() below refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail(path, "cannot open", errno);
   FdCloser closer{fd};
   struct stat st {};

@@ -10,6 +10,10 @@
 
 namespace llmops::engine {
 
+// Throws ModelError unless `path` is a regular file (symlinks followed): checked before
+// opening, because opening a FIFO for reading waits for a writer, forever.
+void require_regular_file(const std::string& path);
+
 class MappedFile {
  public:
   // Maps `path` read-only. An empty file maps to data() == nullptr, size() == 0.

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "errors.h"
+#include "mapped_file.h"
 #include "tokenizer_data.h"
 
 namespace llmops::engine {
@@ -124,6 +125,7 @@ Vocab parse_tokenizer_bin(const uint8_t* data, size_t size, const std::string& n
 }
 
 Vocab load_tokenizer_bin(const std::string& path) {
+  require_regular_file(path);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw ModelError(path + ": cannot open tokenizer: " + std::strerror(errno));
   std::vector<uint8_t> data;

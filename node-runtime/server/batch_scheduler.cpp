@@ -58,6 +58,14 @@ BatchScheduler::~BatchScheduler() {
   stop();
 }
 
+void BatchScheduler::refuse_queued() {
+  {
+    std::lock_guard lock(mutex_);
+    refusing_ = true;
+  }
+  wake_.notify_all();
+}
+
 void BatchScheduler::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -73,7 +81,7 @@ BatchScheduler::Admission BatchScheduler::submit(std::vector<int32_t> prompt_ids
                                                  std::shared_ptr<SequenceHandle> handle) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return Admission::Stopped;
+    if (stopping_ || refusing_) return Admission::Stopped;
     // Free batch slots count as room: a request waits in the queue only while the batch
     // is full.
     const int free_slots = std::max(0, options_.max_batch - running_.load());
@@ -99,7 +107,8 @@ SchedulerStats BatchScheduler::stats() const {
   return s;
 }
 
-void BatchScheduler::finish(Active& active, bool cancelled, const std::string& error) {
+void BatchScheduler::finish(Active& active, bool cancelled, const std::string& error,
+                            Interruption interruption) {
   if (active.done) return;
   active.done = true;
   // Release the accounting first: when the observer hears of the end, stats() agree.
@@ -119,6 +128,8 @@ void BatchScheduler::finish(Active& active, bool cancelled, const std::string& e
   result.ttft_seconds = active.ttft_seconds;
   result.duration_seconds = seconds_between(active.submitted, now);
   result.cancelled = cancelled;
+  result.refused = interruption == Interruption::kRefused;
+  result.shutdown = interruption == Interruption::kShutdown;
   result.error = error;
   active.observer->on_finish(result);
 }
@@ -131,13 +142,16 @@ void BatchScheduler::run() {
 
   for (;;) {
     std::vector<std::unique_ptr<Pending>> admitted;
+    std::vector<std::unique_ptr<Pending>> refused;
     bool stopping = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !active.empty(); });
       stopping = stopping_;
-      if (stopping) {
-        for (auto& p : queue_) admitted.push_back(std::move(p));
+      if (stopping || refusing_) {
+        // Never started: refused, so that the client can retry on another replica now
+        // rather than wait for the drain deadline.
+        for (auto& p : queue_) refused.push_back(std::move(p));
         queue_.clear();
       } else {
         while (!queue_.empty() &&
@@ -149,6 +163,16 @@ void BatchScheduler::run() {
       }
     }
     const auto now = Clock::now();
+    for (auto& p : refused) {
+      Active a;
+      a.observer = std::move(p->observer);
+      a.handle = std::move(p->handle);
+      a.submitted = p->submitted;
+      a.admitted = now;
+      a.prompt_tokens = static_cast<int>(p->prompt_ids.size());
+      a.counted = false;
+      finish(a, true, "", Interruption::kRefused);
+    }
     for (auto& p : admitted) {
       auto a = std::make_unique<Active>();
       a->observer = std::move(p->observer);
@@ -156,8 +180,8 @@ void BatchScheduler::run() {
       a->submitted = p->submitted;
       a->admitted = now;
       a->prompt_tokens = static_cast<int>(p->prompt_ids.size());
-      a->counted = !stopping;  // running_ was raised when it left the queue
-      if (stopping || a->handle->cancelled()) {
+      a->counted = true;  // running_ was raised when it left the queue
+      if (a->handle->cancelled()) {
         finish(*a, true, "");
         continue;
       }
@@ -169,10 +193,11 @@ void BatchScheduler::run() {
         continue;
       }
       kv_positions_ += a->sequence->cache().capacity();
+      a->observer->on_start();
       active.push_back(std::move(a));
     }
     if (stopping) {
-      for (auto& a : active) finish(*a, true, "");
+      for (auto& a : active) finish(*a, true, "", Interruption::kShutdown);
       return;
     }
 

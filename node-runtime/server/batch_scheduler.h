@@ -29,6 +29,8 @@ struct SequenceResult {
   double ttft_seconds = 0;  // submit to first token
   double duration_seconds = 0;
   bool cancelled = false;  // by the client (disconnect) or by shutdown
+  bool refused = false;    // never started: the server is draining (safe to retry elsewhere)
+  bool shutdown = false;   // cut short by the server stopping (the drain deadline)
   std::string error;       // non-empty when the engine failed
 };
 
@@ -36,6 +38,8 @@ struct SequenceResult {
 class SequenceObserver {
  public:
   virtual ~SequenceObserver() = default;
+  // The sequence left the queue and joins the batch (not called for refused ones).
+  virtual void on_start() {}
   virtual void on_text(std::string_view text) = 0;
   virtual void on_finish(const SequenceResult& result) = 0;  // exactly once
 };
@@ -89,14 +93,20 @@ class BatchScheduler {
 
   SchedulerStats stats() const;
   int context() const { return context_; }
-  // Ends the engine thread; queued and running sequences finish as cancelled.
+  // Draining: every queued sequence finishes at once as refused, and later submits are
+  // refused (Stopped); running ones go on.
+  void refuse_queued();
+  // Ends the engine thread: queued sequences finish as refused, running ones as cut short
+  // (cancelled + shutdown).
   void stop();
 
  private:
   struct Pending;
   struct Active;
   void run();
-  void finish(Active& active, bool cancelled, const std::string& error);
+  enum class Interruption { kNone, kRefused, kShutdown };
+  void finish(Active& active, bool cancelled, const std::string& error,
+              Interruption interruption = Interruption::kNone);
 
   engine::Transformer& transformer_;
   const engine::Tokenizer& tokenizer_;
@@ -108,6 +118,7 @@ class BatchScheduler {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<Pending>> queue_;
   bool stopping_ = false;
+  bool refusing_ = false;
   std::atomic<int> running_{0};
   std::atomic<int64_t> kv_positions_{0};
   std::thread thread_;

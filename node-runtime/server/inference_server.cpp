@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -58,6 +59,12 @@ class InferenceServer::Exchange : public SequenceObserver {
     if (chat_) writer_->writeChunk(sse(formatter_.first_chunk()));
   }
 
+  // A stream's headers go out when its sequence joins the batch, not while it waits in the
+  // queue: a queued request refused by a drain can still be answered 503 + draining.
+  void on_start() override {
+    if (stream_) begin_stream();
+  }
+
   void on_text(std::string_view text) override {
     if (stream_) {
       begin_stream();
@@ -67,12 +74,60 @@ class InferenceServer::Exchange : public SequenceObserver {
     }
   }
 
+  // Once: a stream is in flight until its connection closes (its last chunk is out), a
+  // whole response until it is handed over. Either path may come first.
+  void release() {
+    if (!released_->exchange(true)) --server_.in_flight_;
+  }
+  // Shared with the connection's close callback (which must not hold the Exchange: the
+  // Exchange holds the connection's writer).
+  const std::shared_ptr<std::atomic<bool>>& released() const { return released_; }
+
   void on_finish(const SequenceResult& r) override {
     int code = 200;
     std::string outcome = "ok";
     const Usage usage{r.prompt_tokens, r.completion_tokens};
-    const std::string finish(engine::finish_reason_name(r.finish));
+    std::string finish(engine::finish_reason_name(r.finish));
+    bool started;
+    {
+      std::lock_guard lock(mutex_);
+      started = started_;
+    }
+    if (r.refused || (r.shutdown && !started)) {
+      // Nothing was sent: refuse with the draining header, so that a router retries it on
+      // another replica at once.
+      code = 503;
+      outcome = "draining";
+      writer_->send(
+          {503,
+           {kJson.front(), {"x-llmops-draining", "1"}, {"Retry-After", "1"}},
+           ApiError(503, "the server is draining; retry on another replica", "server_error")
+               .body()
+               .dump()});
+      finish = "none";
+      log_and_count(r, code, finish, outcome);
+      release();
+      return;
+    }
     if (stream_) begin_stream();
+    if (r.shutdown) {
+      // The drain deadline cut a running stream: say so in-band (a finish_reason, then an
+      // error event, then [DONE]) so that a client can tell it was cut off.
+      code = 503;
+      outcome = "cut_at_drain_deadline";
+      finish = "abort";
+      writer_->writeChunk(sse(formatter_.final_chunk(finish)));
+      writer_->writeChunk(
+          sse(ApiError(503,
+                       "the server shut down before the completion finished (drain deadline); "
+                       "the text so far is incomplete",
+                       "server_error", "", "server_shutdown")
+                  .body()));
+      writer_->writeChunk("data: [DONE]\n\n");
+      writer_->endStream();
+      log_and_count(r, code, finish, outcome);
+      return;
+    }
     if (!r.error.empty()) {
       code = 500;
       outcome = "error";
@@ -103,6 +158,14 @@ class InferenceServer::Exchange : public SequenceObserver {
                      {kJson.front(), queue_depth_header()},
                      formatter_.complete(text_, finish, usage).dump()});
     }
+    log_and_count(r, code, finish, outcome);
+    // A stream stays in flight until its connection closes, i.e. its last chunk is out.
+    if (!stream_) release();
+  }
+
+ private:
+  void log_and_count(const SequenceResult& r, int code, const std::string& finish,
+                     const std::string& outcome) {
     server_.metrics_.on_request(code, since(start_));
     server_.metrics_.on_tokens(r.prompt_tokens, r.completion_tokens);
     spdlog::info(
@@ -110,11 +173,8 @@ class InferenceServer::Exchange : public SequenceObserver {
         "ttft_s={:.4f} duration_s={:.4f} finish={} outcome={}",
         formatter_.id(), server_.options_.model_name, r.prompt_tokens, r.completion_tokens,
         r.queue_seconds, r.ttft_seconds, r.duration_seconds, finish, outcome);
-    // A stream stays in flight until its connection closes, i.e. its last chunk is out.
-    if (!stream_) --server_.in_flight_;
   }
 
- private:
   // Requests waiting for a batch slot, so that a router can prefer the shorter queue.
   std::pair<std::string, std::string> queue_depth_header() const {
     return {"x-llmops-queue-depth", std::to_string(server_.scheduler_.stats().queued)};
@@ -124,6 +184,7 @@ class InferenceServer::Exchange : public SequenceObserver {
   std::shared_ptr<http::ResponseWriter> writer_;
   CompletionFormatter formatter_;
   std::mutex mutex_;
+  std::shared_ptr<std::atomic<bool>> released_ = std::make_shared<std::atomic<bool>>(false);
   bool started_ = false;
   bool chat_;
   bool stream_;
@@ -323,18 +384,24 @@ void InferenceServer::handle_completion(const http::Request& request,
     const auto admission = scheduler_.submit(std::move(prompt_ids), r.options, exchange, handle);
     if (admission != BatchScheduler::Admission::Accepted) {
       --in_flight_;
-      const bool full = admission == BatchScheduler::Admission::QueueFull;
-      const ApiError error = full ? ApiError(429, "too many requests queued; retry later",
-                                             "rate_limit_error", "", "rate_limit_exceeded")
-                                  : ApiError(503, "the server is shutting down", "server_error");
-      reply_error(writer, error.status(), error.body().dump(), {{"Retry-After", "1"}}, start);
+      if (admission == BatchScheduler::Admission::QueueFull) {
+        const ApiError error(429, "too many requests queued; retry later", "rate_limit_error", "",
+                             "rate_limit_exceeded");
+        reply_error(writer, error.status(), error.body().dump(), {{"Retry-After", "1"}}, start);
+      } else {  // draining or stopped: another replica can take it
+        reply_error(
+            writer, 503,
+            ApiError(503, "the server is draining; retry on another replica", "server_error")
+                .body()
+                .dump(),
+            {{"x-llmops-draining", "1"}, {"Retry-After", "1"}}, start);
+      }
       return;
     }
-    if (r.stream) exchange->begin_stream();
     // A client that hangs up cancels its sequence; its KV cache is freed at the next step.
-    writer->onClose([this, handle, stream = r.stream] {
+    writer->onClose([this, handle, released = exchange->released(), stream = r.stream] {
       handle->cancel();
-      if (stream) --in_flight_;
+      if (stream && !released->exchange(true)) --in_flight_;
     });
   } catch (const ApiError& e) {
     reply_error(writer, e.status(), e.body().dump(), {}, start);

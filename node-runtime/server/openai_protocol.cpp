@@ -140,7 +140,16 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     } else if (p.is_array() && !p.empty() && p[0].is_number_integer()) {
       for (const auto& id : p) {
         if (!id.is_number_integer()) throw invalid("prompt", "'prompt' token ids must be integers");
-        r.prompt_ids.push_back(id.get<int32_t>());
+        // Checked as 64-bit (or unsigned) before narrowing: 4294967297 must not become 1.
+        const bool in_range =
+            id.is_number_unsigned()
+                ? id.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int32_t>::max())
+                : id.get<int64_t>() >= 0 &&
+                      id.get<int64_t>() <= std::numeric_limits<int32_t>::max();
+        if (!in_range) {
+          throw invalid("prompt", "'prompt' token id " + id.dump() + " is out of range");
+        }
+        r.prompt_ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
       }
     } else {
       throw invalid("prompt", "'prompt' must be a string, one string in an array, or token ids");

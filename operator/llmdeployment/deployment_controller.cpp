@@ -48,6 +48,10 @@ reconcilers::ObservedPod observe_pod(const json& pod) {
   } catch (const std::invalid_argument&) {
     observed.created = TimePoint{};
   }
+  for (const auto& container : status.value("containerStatuses", json::array())) {
+    if (container.is_object()) observed.restarts += container.value("restartCount", 0);
+  }
+  observed.failure = reconcilers::pod_failure(pod);
   return observed;
 }
 
@@ -118,7 +122,9 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
   std::vector<reconcilers::ObservedPod> pods;
   std::map<std::string, std::string> pod_ips;
   for (const auto& pod : pods_.store().by_index(kOwnerIndex, uid)) {
-    if (label(*pod, reconcilers::kDeploymentLabel) != name) continue;
+    if (label(*pod, reconcilers::kDeploymentLabel) != reconcilers::deployment_label_value(name)) {
+      continue;
+    }
     pods.push_back(observe_pod(*pod));
     const json status = pod->value("status", json::object());
     pod_ips[pods.back().name] = status.value("podIP", "");
@@ -157,7 +163,23 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
     decision =
         reconcilers::reconcile_deployment({deployment, pods, measurement, now, options_.reconcile});
   } catch (const std::invalid_argument& error) {
-    events_.record(deployment, "Warning", "InvalidSpec", error.what());
+    // Said where the user looks (kubectl get/describe), once per change: the status
+    // condition and an event. Not retried: only an edit of the object can fix it.
+    auto invalid = reconcilers::invalid_spec_decision(
+        {deployment, pods, std::nullopt, now, options_.reconcile}, error.what());
+    if (invalid.status_changed) {
+      json updated = deployment;
+      updated["status"] = invalid.status_json;
+      try {
+        client_->update_status(kLlmDeployments, updated);
+      } catch (const kube::ConflictError&) {
+        return kube::Result::error("conflict writing the status of " + key);
+      } catch (const kube::NotFoundError&) {
+        return kube::Result::done();
+      }
+      events_.record(deployment, "Warning", "InvalidSpec", error.what());
+    }
+    spdlog::warn("event=invalid_spec key={} error=\"{}\"", key, error.what());
     return kube::Result::terminal_error(error.what());
   }
 

@@ -1,5 +1,7 @@
 #include "llmops/kube/curl_transport.h"
 
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -27,6 +29,15 @@ std::string HttpResponse::header(std::string_view name) const {
 }
 
 namespace {
+
+// A request given up at its timeout closes its connection; what the kernel still holds in
+// the send buffer must not go out later (after a partition heals, say) as a write nobody
+// waits for: close with a reset (SO_LINGER 0), which discards it.
+int reset_on_close(void*, curl_socket_t fd, curlsocktype) {
+  linger option{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+  return CURL_SOCKOPT_OK;
+}
 
 void global_init() {
   static std::once_flag once;
@@ -190,6 +201,7 @@ struct CurlTransport::Impl {
     curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, reset_on_close);
     curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options.connect_timeout.count()));
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "llmops/common/kube_validation.h"
 #include "llmops/kube/api_error.h"
 
 namespace llmops::kube {
@@ -53,7 +54,10 @@ void EventRecorder::record(const nlohmann::json& involved, const std::string& ty
           .count();
   char suffix[32];
   std::snprintf(suffix, sizeof suffix, "%llx", static_cast<unsigned long long>(nanos));
-  std::string event_name = name + "." + suffix;
+  // client-go's <name>.<hex time>, cut with a hash when the name is long: a real API
+  // server refuses Event names over 253 characters.
+  std::string event_name = *kube_validation::shortenedName(
+      name, std::string(".") + suffix, kube_validation::kDns1123SubdomainMaxLength);
   nlohmann::json event = {{"apiVersion", "v1"},
                           {"kind", "Event"},
                           {"metadata", {{"name", event_name}, {"namespace", ns}}},

@@ -66,7 +66,25 @@ KubeClient::KubeClient(std::shared_ptr<HttpTransport> transport, ClientOptions o
 
 HttpResponse KubeClient::call(const std::string& verb, HttpRequest request) {
   thread_local std::mt19937 random{std::random_device{}()};
+  const bool write = request.method != "GET";
+  // The callers' HttpRequest{...} aggregates leave the timeout zero, which libcurl reads
+  // as "none": a request over a dead link would hang forever (found by the fault suite).
+  if (request.timeout.count() <= 0 || request.timeout > options_.request_timeout) {
+    request.timeout = options_.request_timeout;
+  }
+  const auto timeout = request.timeout;
   for (int attempt = 1;; ++attempt) {
+    if (write && options_.write_budget) {
+      if (auto budget = options_.write_budget()) {
+        if (budget->count() <= 0) {
+          if (options_.observer) options_.observer(verb, 0, 0.0);
+          throw FencedError(verb + " " + request.target.substr(0, request.target.find('?')) +
+                            " refused: the Lease was not renewed within the renew deadline, "
+                            "another replica may lead now");
+        }
+        request.timeout = std::min(timeout, *budget);
+      }
+    }
     auto start = std::chrono::steady_clock::now();
     RequestFailure failure;
     std::string failure_text;

@@ -145,6 +145,18 @@ RestConfig load_kubeconfig(const std::filesystem::path& path, const std::string&
   return parse_kubeconfig(read_file(path, "--kubeconfig"), path.parent_path(), context);
 }
 
+InClusterPaths InClusterPaths::from_environment() {
+  InClusterPaths paths;
+  const char* dir = std::getenv("LLMOPS_SERVICE_ACCOUNT_DIR");
+  if (dir != nullptr && *dir != '\0') {
+    const std::filesystem::path base(dir);
+    paths.token = base / "token";
+    paths.ca = base / "ca.crt";
+    paths.ns = base / "namespace";
+  }
+  return paths;
+}
+
 RestConfig in_cluster_config(const InClusterPaths& paths) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");

@@ -60,7 +60,23 @@ nlohmann::json LeaderElector::lease_spec(const nlohmann::json& old_spec, bool wa
   return spec;
 }
 
+std::chrono::milliseconds LeaderElector::leadership_left() const {
+  const int64_t since = held_since_.load();
+  if (since == 0) return std::chrono::milliseconds(0);
+  const auto start =
+      std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(since));
+  return std::chrono::duration_cast<std::chrono::milliseconds>(start + config_.renew_deadline -
+                                                               clock_->now());
+}
+
 bool LeaderElector::try_acquire_or_renew() {
+  // The server applies our write after this; the next leader counts a lease duration
+  // from when it sees it, so a budget counted from here errs on the safe side.
+  const auto attempt_start = clock_->now();
+  auto held = [&] {
+    held_since_ = attempt_start.time_since_epoch().count();
+    return leader_ = true;
+  };
   nlohmann::json lease;
   try {
     lease = client_->get(kLeases, config_.lease_namespace, config_.lease_name);
@@ -77,7 +93,7 @@ bool LeaderElector::try_acquire_or_renew() {
       observed_spec_ = created.value("spec", nlohmann::json::object());
       observed_resource_version_ = created["metadata"].value("resourceVersion", "");
       observed_time_ = clock_->now();
-      return leader_ = true;
+      return held();
     } catch (const std::exception& error) {
       spdlog::info("event=lease_create_failed lease={}/{} error=\"{}\"", config_.lease_namespace,
                    config_.lease_name, error.what());
@@ -100,6 +116,7 @@ bool LeaderElector::try_acquire_or_renew() {
   bool ours = holder == config_.identity;
   auto duration = std::chrono::seconds(old_spec.value("leaseDurationSeconds", 0));
   if (!holder.empty() && !ours && observed_time_ + duration > now) {
+    held_since_ = 0;         // someone else holds it: no budget left at all
     return leader_ = false;  // someone else holds a lease that has not expired yet
   }
   lease["spec"] = lease_spec(old_spec, ours);
@@ -112,7 +129,7 @@ bool LeaderElector::try_acquire_or_renew() {
       spdlog::info("event=lease_acquired lease={}/{} identity={} previous_holder=\"{}\"",
                    config_.lease_namespace, config_.lease_name, config_.identity, holder);
     }
-    return leader_ = true;
+    return held();
   } catch (const ConflictError&) {
     spdlog::info("event=lease_conflict lease={}/{}", config_.lease_namespace, config_.lease_name);
     return leader_ = false;
@@ -142,6 +159,7 @@ bool LeaderElector::release() {
   try {
     client_->update(kLeases, lease);
     leader_ = false;
+    held_since_ = 0;
     spdlog::info("event=lease_released lease={}/{} identity={}", config_.lease_namespace,
                  config_.lease_name, config_.identity);
     return true;
@@ -192,6 +210,7 @@ bool LeaderElector::run() {
   }
   if (lost) {
     leader_ = false;
+    held_since_ = 0;
     spdlog::error("event=leadership_lost lease={}/{} identity={}", config_.lease_namespace,
                   config_.lease_name, config_.identity);
   } else {

@@ -31,10 +31,25 @@ Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
   ClientOptions client_options;
   client_options.observer = metrics_.request_observer();
   client_options.field_manager = options_.component;
-  client_ =
-      std::make_shared<KubeClient>(std::make_shared<CurlTransport>(options_.rest), client_options);
+  auto transport = std::make_shared<CurlTransport>(options_.rest);
+  if (options_.leader_elect) {
+    // Fencing: controller writes only while the Lease is ours, and never outliving it.
+    client_options.write_budget = [this]() -> std::optional<std::chrono::milliseconds> {
+      return elector_ ? elector_->leadership_left() : std::chrono::milliseconds(0);
+    };
+  }
+  client_ = std::make_shared<KubeClient>(transport, client_options);
   if (options_.leader_elect) {
     LeaderElectionConfig config = options_.leader_election;
+    // The elector's own requests are not fenced (they renew the Lease) but each gives up
+    // within half the renew deadline, so a partition is noticed in time.
+    ClientOptions elector_options;
+    elector_options.observer = metrics_.request_observer();
+    elector_options.field_manager = options_.component;
+    elector_options.request_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.renew_deadline) / 2;
+    elector_options.retry.max_attempts = 1;  // the elector tries again every retry period
+    auto elector_client = std::make_shared<KubeClient>(transport, elector_options);
     config.on_started_leading = [this] {
       std::lock_guard lock(mutex_);
       leading_ = true;
@@ -42,7 +57,7 @@ Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
       changed_.notify_all();
     };
     config.on_stopped_leading = [this] { metrics_.set_leader(false); };
-    elector_ = std::make_unique<LeaderElector>(client_, std::move(config));
+    elector_ = std::make_unique<LeaderElector>(elector_client, std::move(config));
   }
   std::string instance = elector_ ? elector_->config().identity : default_identity();
   events_ = std::make_unique<EventRecorder>(client_, options_.component, instance);

@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "llmops/common/kube_validation.h"
+#include "llmops/reconcilers/pod_template.h"
+
 namespace llmops::reconcilers {
 
 namespace {
@@ -107,6 +110,11 @@ DeploymentSpec parse_deployment_spec(const json& object) {
   spec.namespace_name = metadata->value("namespace", "default");
   spec.generation = metadata->value("generation", int64_t{0});
   if (spec.name.empty()) bad("metadata.name", "is required");
+  try {
+    service_name_for(spec.name);
+  } catch (const std::invalid_argument& error) {
+    bad("metadata.name", error.what());
+  }
   const json* body = child(object, "spec");
   if (!body || !body->is_object()) bad("spec", "is required");
   if (const json* replicas = child(*body, "replicas"))
@@ -125,6 +133,24 @@ DeploymentSpec parse_deployment_spec(const json& object) {
   if (!image || !image->is_string() || image->get<std::string>().empty())
     bad("spec.runtime.image", "is required");
   spec.runtime = *runtime;
+  // What the pods will ask for: a real API server refuses a pod whose quantities do not
+  // parse, so say so here, on the LLMDeployment, instead of failing every pod create.
+  if (const json* resources = child(*runtime, "resources")) {
+    if (!resources->is_object()) bad("spec.runtime.resources", "wants an object");
+    for (const char* kind : {"requests", "limits"}) {
+      const json* amounts = child(*resources, kind);
+      if (!amounts) continue;
+      const std::string field = std::string("spec.runtime.resources.") + kind;
+      if (!amounts->is_object()) bad(field, "wants an object");
+      for (const auto& [resource, value] : amounts->items()) {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        std::string error = kube_validation::quantityError(text);
+        if (error.empty() && kube_validation::parseQuantity(text, 1000).value_or(0) < 0)
+          error = "must be greater than or equal to 0";
+        if (!error.empty()) bad(field + "." + resource, "\"" + text + "\": " + error);
+      }
+    }
+  }
   if (const json* limit = child(*body, "revisionHistoryLimit"))
     spec.revision_history_limit = static_cast<int>(integer(*limit, "spec.revisionHistoryLimit", 0));
   spec.rollback_to = control(child(*body, "rollbackTo"), "spec.rollbackTo", false);

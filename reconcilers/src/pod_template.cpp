@@ -1,5 +1,9 @@
 #include "llmops/reconcilers/pod_template.h"
 
+#include <stdexcept>
+
+#include "llmops/common/kube_validation.h"
+
 namespace llmops::reconcilers {
 
 namespace {
@@ -19,7 +23,26 @@ int64_t int_or(const json& object, const char* key, int64_t fallback) {
 }  // namespace
 
 std::string pod_name(const std::string& deployment, int64_t revision, int index) {
-  return deployment + "-r" + std::to_string(revision) + "-" + std::to_string(index);
+  const std::string suffix = "-r" + std::to_string(revision) + "-" + std::to_string(index);
+  auto name =
+      kube_validation::shortenedName(deployment, suffix, kube_validation::kDns1123LabelMaxLength);
+  if (!name) throw std::invalid_argument("no pod name fits the suffix " + suffix);
+  return *name;
+}
+
+std::string deployment_label_value(const std::string& deployment) {
+  return *kube_validation::shortenedName(deployment, "", kube_validation::kLabelValueMaxLength);
+}
+
+std::string service_name_for(const std::string& deployment) {
+  std::string name =
+      *kube_validation::shortenedName(deployment, "", kube_validation::kDns1123LabelMaxLength);
+  if (std::string error = kube_validation::dns1035LabelError(name); !error.empty()) {
+    throw std::invalid_argument("metadata.name \"" + deployment +
+                                "\" cannot name the LLMDeployment's Service: " + error +
+                                "; rename the LLMDeployment");
+  }
+  return name;
 }
 
 json owner_reference(const json& owner) {
@@ -63,6 +86,7 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
                   int index, const PodTemplateOptions& options) {
   const json& metadata = owner.at("metadata");
   const std::string name = metadata.at("name").get<std::string>();
+  const std::string label = deployment_label_value(name);
   const json& runtime = revision.runtime;
   json env = json::array(
       {{{"name", "POD_IP"},
@@ -80,7 +104,10 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
       {"readinessProbe",
        {{"httpGet", {{"path", "/readyz"}, {"port", "http"}}},
         {"periodSeconds", 1},
-        {"failureThreshold", 3}}}};
+        {"failureThreshold", 3}}},
+      // A runtime that exits on a bad model says why in its last log line: the kubelet
+      // copies it into the termination message, where the operator reads it.
+      {"terminationMessagePolicy", "FallbackToLogsOnError"}};
   if (auto resources = runtime.find("resources");
       resources != runtime.end() && resources->is_object()) {
     container["resources"] = *resources;
@@ -91,7 +118,7 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
            {{"name", pod_name(name, revision.revision, index)},
             {"namespace", metadata.value("namespace", "default")},
             {"labels",
-             {{kDeploymentLabel, name},
+             {{kDeploymentLabel, label},
               {kRevisionLabel, std::to_string(revision.revision)},
               {kTrackLabel, track}}},
             {"annotations", {{"llmops.dev/revision-hash", revision.hash}}},
@@ -105,15 +132,16 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
 json service_manifest(const json& owner) {
   const json& metadata = owner.at("metadata");
   const std::string name = metadata.at("name").get<std::string>();
+  const std::string label = deployment_label_value(name);
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata",
-           {{"name", name},
+           {{"name", service_name_for(name)},
             {"namespace", metadata.value("namespace", "default")},
-            {"labels", {{kDeploymentLabel, name}}},
+            {"labels", {{kDeploymentLabel, label}}},
             {"ownerReferences", json::array({owner_reference(owner)})}}},
           {"spec",
-           {{"selector", {{kDeploymentLabel, name}}},
+           {{"selector", {{kDeploymentLabel, label}}},
             {"ports", json::array({{{"name", "http"},
                                     {"port", kRuntimePort},
                                     {"targetPort", "http"},

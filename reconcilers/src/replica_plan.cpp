@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
+
+#include "llmops/reconcilers/pod_template.h"
 
 namespace llmops::reconcilers {
 
@@ -10,14 +13,67 @@ bool is_live(const ObservedPod& pod) {
 }
 
 std::optional<int> pod_index(const std::string& deployment, const ObservedPod& pod) {
-  const std::string prefix = deployment + "-r" + std::to_string(pod.revision) + "-";
-  if (pod.name.rfind(prefix, 0) != 0 || pod.name.size() == prefix.size()) return std::nullopt;
-  const std::string digits = pod.name.substr(prefix.size());
+  // The digits after the last '-', if pod_name() gives this very name for them (long
+  // deployment names are cut and hashed, so the prefix is not always the name).
+  const auto dash = pod.name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == pod.name.size()) return std::nullopt;
+  const std::string digits = pod.name.substr(dash + 1);
   if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
       digits.size() > 6) {
     return std::nullopt;
   }
-  return std::stoi(digits);
+  const int index = std::stoi(digits);
+  try {
+    if (pod_name(deployment, pod.revision, index) != pod.name) return std::nullopt;
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+  return index;
+}
+
+std::string pod_failure(const nlohmann::json& pod) {
+  const nlohmann::json status = pod.value("status", nlohmann::json::object());
+  if (!status.is_object()) return "";
+  static const std::set<std::string> kFailing = {
+      "CrashLoopBackOff",           "ErrImagePull",         "ImagePullBackOff", "InvalidImageName",
+      "CreateContainerConfigError", "CreateContainerError", "RunContainerError"};
+  for (const auto& container : status.value("containerStatuses", nlohmann::json::array())) {
+    if (!container.is_object()) continue;
+    const std::string name = container.value("name", "");
+    const nlohmann::json state = container.value("state", nlohmann::json::object());
+    const nlohmann::json last = container.value("lastState", nlohmann::json::object());
+    std::string waiting;
+    if (state.contains("waiting") && state["waiting"].is_object()) {
+      waiting = state["waiting"].value("reason", "");
+      if (!kFailing.count(waiting)) waiting.clear();
+    }
+    const nlohmann::json* terminated = nullptr;
+    if (state.contains("terminated") && state["terminated"].is_object()) {
+      terminated = &state["terminated"];
+    } else if (last.contains("terminated") && last["terminated"].is_object()) {
+      terminated = &last["terminated"];
+    }
+    const bool failed_exit = terminated && terminated->value("exitCode", 0) != 0;
+    if (waiting.empty() && !failed_exit) continue;
+    std::string text = "container " + name + ": " + (waiting.empty() ? "terminated" : waiting);
+    if (!waiting.empty() && state["waiting"].value("message", "") != "" && !failed_exit) {
+      text += ": " + state["waiting"].value("message", "");
+    }
+    if (failed_exit) {
+      text += "; last exit code " + std::to_string(terminated->value("exitCode", 0));
+      if (const std::string reason = terminated->value("reason", ""); !reason.empty())
+        text += " (" + reason + ")";
+      if (const std::string message = terminated->value("message", ""); !message.empty()) {
+        // The runtime's last lines: the one that says why, trimmed to a readable size.
+        std::string trimmed = message.substr(0, 1024);
+        while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == ' '))
+          trimmed.pop_back();
+        text += ": " + trimmed;
+      }
+    }
+    return text;
+  }
+  return "";
 }
 
 ReplicaPlan plan_replicas(const std::string& deployment, const std::map<int64_t, int>& targets,

@@ -478,7 +478,7 @@ class RolloutMachine {
   void finish_status() {
     const int64_t generation = spec_.generation;
     st_.observed_generation = generation;
-    st_.selector = std::string(kDeploymentLabel) + "=" + spec_.name;
+    st_.selector = std::string(kDeploymentLabel) + "=" + deployment_label_value(spec_.name);
     st_.replicas = 0;
     st_.ready_replicas = 0;
     st_.updated_replicas = 0;
@@ -518,20 +518,46 @@ class RolloutMachine {
                       generation, now_);
       } else {
         st_.phase = "Progressing";
-        set_condition(conditions, "Progressing", "True", "RolloutInProgress",
-                      rev(*st_.canary_revision) + " at step " + std::to_string(st_.current_step) +
-                          "/" + std::to_string(steps()) + " with " +
-                          std::to_string(st_.canary_weight) + "% of the traffic",
-                      generation, now_);
+        if (!report_failing_pods(*st_.canary_revision)) {
+          set_condition(conditions, "Progressing", "True", "RolloutInProgress",
+                        rev(*st_.canary_revision) + " at step " + std::to_string(st_.current_step) +
+                            "/" + std::to_string(steps()) + " with " +
+                            std::to_string(st_.canary_weight) + "% of the traffic",
+                        generation, now_);
+        }
       }
     } else if (!available || stable_live != spec_.replicas) {
       st_.phase = "Progressing";
-      set_condition(conditions, "Progressing", "True", "Scaling", ready_message, generation, now_);
+      if (!st_.stable_revision || !report_failing_pods(*st_.stable_revision)) {
+        set_condition(conditions, "Progressing", "True", "Scaling", ready_message, generation,
+                      now_);
+      }
     } else {
       st_.phase = "Healthy";
       set_condition(conditions, "Progressing", "False", "RolloutCompleted",
                     rev(*st_.stable_revision) + " serves 100% of the traffic", generation, now_);
     }
+  }
+
+  // Pods of `revision` that do not run, and why, in the Progressing condition (reason
+  // PodsFailing) and in an event when the reason is new. False when none fails.
+  bool report_failing_pods(int64_t revision) {
+    std::vector<const ObservedPod*> failing;
+    for (const auto& pod : in_.pods) {
+      if (pod.revision == revision && is_live(pod) && !pod.ready && !pod.failure.empty())
+        failing.push_back(&pod);
+    }
+    if (failing.empty()) return false;
+    std::string message =
+        rev(revision) + ": pod " + failing.front()->name + ": " + failing.front()->failure;
+    if (failing.size() > 1)
+      message += " (" + std::to_string(failing.size() - 1) + " more pods failing)";
+    const Condition* before = before_.find_condition("Progressing");
+    if (!before || before->reason != "PodsFailing" || before->message != message)
+      event("Warning", "PodsFailing", message);
+    set_condition(st_.conditions, "Progressing", "True", "PodsFailing", message, spec_.generation,
+                  now_);
+    return true;
   }
 
   const ReconcileInput& in_;
@@ -557,6 +583,34 @@ int canary_pods_for(int weight, int replicas) {
 
 ReconcileDecision reconcile_deployment(const ReconcileInput& input) {
   return RolloutMachine(input).run();
+}
+
+ReconcileDecision invalid_spec_decision(const ReconcileInput& input, const std::string& message) {
+  RolloutStatus before;
+  try {
+    const json status = input.deployment.value("status", json::object());
+    if (status.is_object()) before = parse_rollout_status(status);
+  } catch (const std::invalid_argument&) {
+    // An unreadable status too: start from an empty one.
+  }
+  int64_t generation = 0;
+  if (auto metadata = input.deployment.find("metadata");
+      metadata != input.deployment.end() && metadata->is_object()) {
+    if (auto value = metadata->find("generation");
+        value != metadata->end() && value->is_number_integer())
+      generation = value->get<int64_t>();
+  }
+  ReconcileDecision decision;
+  decision.status = before;
+  RolloutStatus& st = decision.status;
+  st.observed_generation = generation;
+  st.phase = "Degraded";
+  set_condition(st.conditions, "Progressing", "False", "InvalidSpec", message, generation,
+                input.now);
+  set_condition(st.conditions, "Degraded", "True", "InvalidSpec", message, generation, input.now);
+  decision.status_json = to_json(st);
+  decision.status_changed = decision.status_json != to_json(before);
+  return decision;
 }
 
 std::optional<AnalysisSchedule> analysis_schedule(const json& deployment, TimePoint now) {

@@ -37,6 +37,37 @@ TEST(BodyDecoding, MalformedBodiesAre400) {
   }
 }
 
+// "Billion laughs": each level repeats the previous one ten times through aliases, so a
+// few hundred bytes expand to gigabytes. The expansion is bounded (the real apiserver
+// refuses excessive aliasing) and answered 413 before memory grows.
+TEST(BodyDecoding, YamlAliasExpansionIsBounded) {
+  std::string laughs =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string previous = "a";
+  for (char level = 'b'; level <= 'i'; ++level) {
+    std::string name(1, level);
+    laughs += name + ": &" + name + " [";
+    for (int i = 0; i < 9; ++i) laughs += (i ? ",*" : "*") + previous;
+    laughs += "]\n";
+    previous = name;
+  }
+  ASSERT_LT(laughs.size(), 600u);
+  try {
+    decodeBody(laughs, "application/yaml");
+    ADD_FAILURE() << "a billion laughs were accepted";
+  } catch (const ApiError& error) {
+    EXPECT_EQ(error.code(), 413) << error.what();
+  }
+  // Sharing an anchor a few times stays fine.
+  EXPECT_EQ(decodeBody("a: &x {k: v}\nb: *x\n", "application/yaml"),
+            Json::parse(R"({"a":{"k":"v"},"b":{"k":"v"}})"));
+  // A long string repeated through aliases counts by its size, not once.
+  std::string wide = "s: &s " + std::string(100000, 'x') + "\nl: [";
+  for (int i = 0; i < 60; ++i) wide += (i ? ",*s" : "*s");
+  wide += "]\n";
+  EXPECT_THROW(decodeBody(wide, "application/yaml"), ApiError);
+}
+
 TEST(BodyDecoding, KubernetesProtobufEnvelope) {
   // What `kubectl create namespace team` sends.
   const std::string body("k8s\0\x0a\x0f\x0a\x02v1\x12\x09Namespace\x12\x08\x0a\x06\x0a\x04team",

@@ -14,14 +14,46 @@ PYTHON = "/usr/bin/python3"
 
 
 def cluster(*flags):
-    """A devcluster that runs `python` images with /usr/bin/python3 and restarts fast."""
+    """A devcluster that runs `python` images with /usr/bin/python3 and restarts fast; the
+    real control plane instead with LLMOPS_TEST_BACKEND=real (its kubelet was started with
+    those flags by the fixture)."""
+    if os.environ.get("LLMOPS_TEST_BACKEND", "devcluster") == "real":
+        return RealCluster()
     return Devcluster("--image-map", f"python={PYTHON}", "--restart-backoff-seconds", "1",
                       *flags)
 
 
+class RealCluster:
+    """The real control plane of $REAL_CLUSTER_DIR (LLMOPS_TEST_BACKEND=real) in the shape
+    of a Devcluster for these helpers: kubeconfig, work, the kubectl to use, and close(),
+    which deletes the pods and LLMDeployments a test made in the namespace default."""
+
+    def __init__(self):
+        import sys
+        import tempfile
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))), "scripts"))
+        import real_cluster
+        self.real = real_cluster.RealCluster()
+        self.kubeconfig = self.real.kubeconfig
+        self.kubectl_bin = self.real.kubectl_bin
+        self.work = tempfile.mkdtemp(prefix="real-cluster-py.")
+
+    def start(self):
+        return self
+
+    def close(self):
+        import shutil
+        kubectl(self, "delete", "llmd,pods", "--all", "-n", "default", "--wait=true",
+                "--timeout=120s", check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
 def kubectl(dc, *args, stdin=None, check=True):
     env = dict(os.environ, HOME=dc.work)  # kubectl's discovery cache: one per cluster
-    result = subprocess.run(["kubectl", "--kubeconfig", dc.kubeconfig, *args], input=stdin,
+    env.pop("KUBECONFIG", None)
+    binary = getattr(dc, "kubectl_bin", "kubectl")
+    result = subprocess.run([binary, "--kubeconfig", dc.kubeconfig, *args], input=stdin,
                             capture_output=True, text=True, env=env, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -124,6 +125,46 @@ TEST(ObjectStore, IgnoresATornLastLogLine) {
   ObjectStore reopened({dir.path(), 100, 1000});
   EXPECT_EQ(reopened.resourceVersion(), 2u);
   EXPECT_EQ(reopened.list("/pods", "ns").size(), 2u);
+}
+
+// The indexes the garbage collector uses instead of scanning the store: dependents by
+// owner UID and objects being deleted, kept on every write, removal and reload.
+TEST(ObjectStore, IndexesDependentsAndDeletingObjects) {
+  TempDir dir;
+  auto owned = [](const std::string& name, std::vector<std::string> owners) {
+    Json o = object("ns", name);
+    for (const auto& uid : owners) o["metadata"]["ownerReferences"].push_back({{"uid", uid}});
+    return o;
+  };
+  auto names = [](const std::vector<std::pair<std::string, Json>>& objects) {
+    std::vector<std::string> out;
+    for (const auto& [resource, o] : objects)
+      out.push_back(resource + ":" + o["metadata"].value("name", ""));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  {
+    ObjectStore store({dir.path(), 100, 1000});
+    store.put("/pods", owned("a", {"u1"}));
+    store.put("/configmaps", owned("b", {"u1", "u2"}));
+    store.put("/pods", owned("c", {"u2"}));
+    EXPECT_EQ(names(store.dependentsOf("u1")),
+              (std::vector<std::string>{"/configmaps:b", "/pods:a"}));
+    store.put("/configmaps", owned("b", {"u2"}));  // owner reference removed
+    EXPECT_EQ(names(store.dependentsOf("u1")), (std::vector<std::string>{"/pods:a"}));
+    store.remove("/pods", "ns", "a");
+    EXPECT_TRUE(store.dependentsOf("u1").empty());
+    Json deleting = owned("c", {"u2"});
+    deleting["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
+    store.put("/pods", deleting);
+    EXPECT_EQ(names(store.listDeleting()), (std::vector<std::string>{"/pods:c"}));
+    EXPECT_EQ(store.listNamespace("ns", 0, true).size(), 1u);  // b only
+    EXPECT_EQ(store.listNamespace("ns", 1).size(), 1u);
+  }
+  ObjectStore reopened({dir.path(), 100, 1000});
+  EXPECT_EQ(names(reopened.dependentsOf("u2")),
+            (std::vector<std::string>{"/configmaps:b", "/pods:c"}));
+  EXPECT_EQ(names(reopened.listDeleting()), (std::vector<std::string>{"/pods:c"}));
 }
 
 }  // namespace

@@ -9,9 +9,8 @@ using Json = nlohmann::json;
 
 TEST(Quantity, CpuInMillicores) {
   const std::vector<std::pair<std::string, std::optional<int64_t>>> cases = {
-      {"500m", 500},      {"2", 2000},           {"1.5", 1500},
-      {"0.1", 100},       {"1e3", 1000000},      {"100u", std::nullopt},
-      {"", std::nullopt}, {"abc", std::nullopt}, {"1k", 1000000}};
+      {"500m", 500}, {"2", 2000},        {"1.5", 1500},         {"0.1", 100},   {"1e3", 1000000},
+      {"100u", 1},   {"", std::nullopt}, {"abc", std::nullopt}, {"1k", 1000000}};
   for (const auto& [text, want] : cases) EXPECT_EQ(parseCpuMillis(text), want) << text;
 }
 

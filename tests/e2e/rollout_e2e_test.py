@@ -111,6 +111,10 @@ def promoted(work):
     demo.wait("the Service's selector restored", lambda: json.loads(
         cluster.kubectl("get", "service", NAME, "-o", "json"))["spec"]["selector"] ==
         {"llmops.dev/deployment": NAME}, 30)
+    if cluster.real:
+        # No access log there: the real authorizer proves the RBAC instead
+        # (tests/manifests/real_cluster_install_test.py runs both under it).
+        return cluster
     import rbac_check
     report = rbac_check.check(os.path.join(cluster.data, "access.log"))
     print(report.text())
@@ -142,9 +146,25 @@ def deadline_rollback(work):
     cluster, models, clients, started = setup(work, lambda m: llmd(m, steps, deadline=12))
     cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf", "sha256": "0" * 64}}}))
-    d = demo.watch(cluster, clients, started, "progress-deadline rollback", rolled_back, 180)
+    failing = []
+
+    def rolled_back_noting_failures(d):
+        progressing = demo.condition(d, "Progressing")
+        if progressing.get("reason") == "PodsFailing":
+            failing.append(progressing.get("message", ""))
+        return rolled_back(d)
+
+    d = demo.watch(cluster, clients, started, "progress-deadline rollback",
+                   rolled_back_noting_failures, 180)
     reason = demo.condition(d, "Degraded").get("reason")
     assert reason == "ProgressDeadlineExceeded", d["status"]
+    # Before the deadline, the status said why the canary's pods did not run: the runtime's
+    # own error, from the pods' termination message; and so did an event.
+    print(f"PodsFailing while waiting: {failing[-1] if failing else None}")
+    assert any("sha256" in m for m in failing), failing
+    events = json.loads(cluster.kubectl("get", "events", "--field-selector", "reason=PodsFailing",
+                                        "-o", "json"))["items"]
+    assert any("sha256" in e.get("message", "") for e in events), events
     demo.wait("canary pods removed", lambda: not canary_pods(cluster), 60)
     clients.stop()
     total, failed = clients.totals()
@@ -227,6 +247,7 @@ def main():
                     print(f"--- {name}.log (tail)\n" + open(path, errors="replace").read()[-5000:],
                           file=sys.stderr)
         demo.stop(work)
+        demo.Cluster(work).clean()
         demo.subprocess.run(["rm", "-rf", work])
     print("PASS")
 

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cstring>
+
+#include <functional>
+#include <future>
 
 #include "engine/errors.h"
 #include "engine/llama2c.h"
@@ -11,6 +17,7 @@
 #include "engine/model.h"
 #include "engine/quant.h"
 #include "engine/test_files.h"
+#include "engine/tokenizer.h"
 
 namespace llmops::engine {
 namespace {
@@ -432,6 +439,44 @@ TEST(GgufBadModels, BadVocabulary) {
 TEST(GgufBadModels, GarbageAfterMagic) {
   std::vector<uint8_t> bytes = {'G', 'G', 'U', 'F', 3, 0, 0};
   EXPECT_LOAD_ERROR(bytes, "t.gguf", "GGUF t.gguf: truncated at offset 4");
+}
+
+// A FIFO (or a device) as the model or tokenizer path must be refused at once: opening a
+// FIFO for reading blocks until a writer comes, so a check after open() hangs forever.
+// The loads run on a thread; if one hangs, the test opens the writer end to free it and
+// fails.
+TEST(ModelFiles, NonRegularPathsAreRejectedBeforeOpening) {
+  TempDir dir;
+  const std::string fifo = dir.file("model.fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  struct Load {
+    const char* what;
+    std::function<void()> run;
+  };
+  const std::vector<Load> loads = {
+      {"load_model", [&] { load_model(fifo); }},
+      {"load_tokenizer_bin", [&] { load_tokenizer_bin(fifo); }},
+      {"MappedFile::open", [&] { MappedFile::open(fifo); }},
+  };
+  for (const auto& load : loads) {
+    auto result = std::async(std::launch::async, [&] {
+      try {
+        load.run();
+      } catch (const ModelError& e) {
+        return std::string(e.what());
+      }
+      return std::string("accepted");
+    });
+    if (result.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (writer >= 0) ::close(writer);
+      ADD_FAILURE() << load.what << " blocked on the FIFO";
+    }
+    const std::string message = result.get();
+    EXPECT_NE(message.find("not a regular file"), std::string::npos)
+        << load.what << ": " << message;
+    EXPECT_NE(message.find(fifo), std::string::npos) << load.what << ": " << message;
+  }
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ FALLBACK_PREFIX = "testdata/fallback-"
 # Why the operator degrades (rollout.cpp: abort() and degraded() calls); in phase Degraded
 # the Degraded condition is True and Progressing False, both with this reason.
 DEGRADED_REASONS = ["AnalysisFailed", "Aborted", "ProgressDeadlineExceeded",
-                    "RollbackTargetNotFound", "RolledBack"]
+                    "RollbackTargetNotFound", "RolledBack", "InvalidSpec"]
 # (phase, condition type, condition status, reason): every combination finish_status() in
 # reconcilers/src/rollout.cpp writes. Each needs a case.
 REQUIRED_COMBINATIONS = [
@@ -48,6 +48,7 @@ REQUIRED_COMBINATIONS = [
     ("Progressing", "Available", "False", "ReplicasNotReady"),
     ("Progressing", "Progressing", "True", "RolloutInProgress"),
     ("Progressing", "Progressing", "True", "Scaling"),
+    ("Progressing", "Progressing", "True", "PodsFailing"),
     ("Progressing", "Degraded", "False", "AsExpected"),
     ("Paused", "Available", "True", "MinimumReplicasAvailable"),
     ("Paused", "Available", "False", "ReplicasNotReady"),

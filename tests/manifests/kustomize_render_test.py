@@ -1,7 +1,8 @@
 """`kubectl kustomize` renders every kustomization under manifests/ (and crds/), and the
 renders hold what the install promises: the base has the restricted, leader-electing
 operator and the router with their RBAC; the devcluster overlay has only kinds
-llmops-devcluster serves. No server needed. Usage: kustomize_render_test.py KUBECTL"""
+llmops-devcluster serves; the real-cluster overlay is the base (RBAC identical) with
+processes bound to their pod IP. No server needed. Usage: kustomize_render_test.py KUBECTL"""
 
 import os
 import subprocess
@@ -128,6 +129,29 @@ def check_devcluster(objects):
         check("--kubeconfig=../../kubeconfig" in args, "devcluster operator: its kubeconfig")
 
 
+def check_real_cluster(objects, base):
+    """The base as it is, but for the pod-IP binding: same objects, same RBAC."""
+    key = lambda o: (o["kind"], o["metadata"]["name"])
+    rendered = {key(o): o for o in objects}
+    check(set(rendered) == {key(o) for o in base}, "real-cluster overlay: not the base's objects")
+    for obj in base:
+        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                           "ServiceAccount", "Namespace", "CustomResourceDefinition"):
+            check(rendered.get(key(obj)) == obj,
+                  f"real-cluster overlay: {obj['kind']} {obj['metadata']['name']} differs from the base")
+    for name in ("llmops-operator", "llmops-router"):
+        deployment = rendered.get(("Deployment", name))
+        if not check(deployment is not None, f"real-cluster overlay: no Deployment {name}"):
+            continue
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        check(not any("0.0.0.0" in arg for arg in container["args"]),
+              f"real-cluster {name}: binds 0.0.0.0: {container['args']}")
+        check(any(e["name"] == "POD_IP" and e["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+                  for e in container.get("env", [])), f"real-cluster {name}: POD_IP")
+        check_restricted(f"real-cluster {name}", pod)
+
+
 def main():
     kubectl = sys.argv[1]
     roots = []
@@ -136,6 +160,7 @@ def main():
             if any(name in files for name in KUSTOMIZATION_FILES):
                 roots.append(directory)
     check(len(roots) >= 3, f"expected the crds, base and devcluster kustomizations: {roots}")
+    base = render(kubectl, os.path.join(REPO, "manifests", "base"))
     for root in sorted(roots):
         objects = render(kubectl, root)
         relative = os.path.relpath(root, REPO)
@@ -144,6 +169,8 @@ def main():
             check_base(objects)
         elif relative == os.path.join("manifests", "overlays", "devcluster"):
             check_devcluster(objects)
+        elif relative == os.path.join("manifests", "overlays", "real-cluster"):
+            check_real_cluster(objects, base)
     for failure in failures:
         print("FAIL " + failure)
     sys.exit(1 if failures else 0)

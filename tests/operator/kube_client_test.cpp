@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "fake_transport.h"
 #include "llmops/kube/api_error.h"
 
@@ -88,6 +90,30 @@ TEST(KubeClient, NetworkErrorsRetriedForGetNotPatch) {
   EXPECT_THROW(client.patch(kLlmd, "default", "x", PatchType::kMerge, nlohmann::json::object()),
                TransportError);
   EXPECT_EQ(calls, 1);
+}
+
+// A deposed leader's writes must never reach the server after its Lease could have
+// passed on: refused once the budget is spent, and bounded by it before.
+TEST(KubeClient, WritesAreFencedByTheWriteBudget) {
+  auto transport = std::make_shared<FakeTransport>(
+      [](const HttpRequest&) { return json_response(200, R"({"metadata":{"name":"x"}})"); });
+  std::optional<std::chrono::milliseconds> budget = std::chrono::milliseconds(1500);
+  ClientOptions options = fast_retries();
+  options.write_budget = [&budget] { return budget; };
+  KubeClient client(transport, options);
+  client.patch(kLlmd, "default", "x", PatchType::kMerge, nlohmann::json::object());
+  ASSERT_EQ(transport->requests().size(), 1u);
+  EXPECT_EQ(transport->requests()[0].timeout, std::chrono::milliseconds(1500));
+  budget = std::chrono::milliseconds(0);
+  EXPECT_THROW(client.create(kLlmd, "default", {{"metadata", {{"name", "x"}}}}), FencedError);
+  EXPECT_THROW(client.remove(kLlmd, "default", "x"), FencedError);
+  EXPECT_EQ(transport->requests().size(), 1u) << "a fenced write was sent";
+  EXPECT_NO_THROW(client.get(kLlmd, "default", "x"));  // reads are not fenced
+  // ... but bounded: no request goes out without a timeout (zero would mean none).
+  EXPECT_EQ(transport->requests().back().timeout, std::chrono::seconds(30));
+  budget = std::nullopt;  // no leader election: no limit but the request timeout
+  client.patch(kLlmd, "default", "x", PatchType::kMerge, nlohmann::json::object());
+  EXPECT_EQ(transport->requests().back().timeout, std::chrono::seconds(30));
 }
 
 TEST(KubeClient, ConflictSurfacesAsConflictError) {

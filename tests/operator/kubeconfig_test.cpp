@@ -185,5 +185,26 @@ TEST_F(KubeconfigTest, InClusterFromServiceAccountFiles) {
                ConfigError);
 }
 
+TEST_F(KubeconfigTest, InClusterFilesFromTheServiceAccountDirVariable) {
+  write("token", "dir-token\n");
+  write("ca.crt", "dir-ca");
+  write("namespace", "team-a\n");
+  ::setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+  ::setenv("LLMOPS_SERVICE_ACCOUNT_DIR", dir_.c_str(), 1);
+  InClusterPaths paths = InClusterPaths::from_environment();
+  EXPECT_EQ(paths.token, dir_ / "token");
+  RestConfig config = in_cluster_config();
+  EXPECT_EQ(config.server, "https://127.0.0.1:6443");
+  EXPECT_EQ(config.ca_pem, "dir-ca");
+  EXPECT_EQ(config.namespace_name, "team-a");
+  EXPECT_EQ(TokenSource(config).token(), "dir-token");
+  ::unsetenv("LLMOPS_SERVICE_ACCOUNT_DIR");
+  EXPECT_EQ(InClusterPaths::from_environment().token,
+            "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
 }  // namespace
 }  // namespace llmops::kube

@@ -131,6 +131,29 @@ TEST_F(LeaderElectionTest, OtherCandidateWaitsForExpiryByItsOwnClock) {
   EXPECT_FALSE(a->is_leader());
 }
 
+// The fence: a leader may act for the renew deadline after the start of its last
+// successful renew, and not at all once a renew fails past it or another holds the Lease.
+TEST_F(LeaderElectionTest, LeadershipLeftCountsFromTheLastRenew) {
+  auto a = candidate("a", clock_a_);
+  EXPECT_LE(a->leadership_left().count(), 0) << "not leading yet";
+  ASSERT_TRUE(a->try_acquire_or_renew());
+  EXPECT_EQ(a->leadership_left(), std::chrono::milliseconds(10000));
+  clock_a_->advance(4s);
+  EXPECT_EQ(a->leadership_left(), std::chrono::milliseconds(6000));
+  ASSERT_TRUE(a->try_acquire_or_renew());
+  EXPECT_EQ(a->leadership_left(), std::chrono::milliseconds(10000));
+  clock_a_->advance(11s);  // renewals failed meanwhile (a partition)
+  EXPECT_LT(a->leadership_left().count(), 0);
+  // B takes over only a lease duration (15 s) after it last saw A's renew: after A's
+  // fence closed (10 s).
+  auto b = candidate("b", clock_b_);
+  EXPECT_FALSE(b->try_acquire_or_renew());
+  clock_b_->advance(15s);
+  EXPECT_TRUE(b->try_acquire_or_renew());
+  EXPECT_FALSE(a->try_acquire_or_renew());
+  EXPECT_LE(a->leadership_left().count(), 0);
+}
+
 TEST_F(LeaderElectionTest, ReleaseHandsOverAtOnce) {
   auto a = candidate("a", clock_a_);
   auto b = candidate("b", clock_b_);

@@ -1,6 +1,10 @@
 """Processes for the operator integration tests: llmops-devcluster on a fresh data dir,
 operators as child processes with their logs in files, kubectl, a TCP proxy that can cut
-or refuse connections, and polling helpers. Standard library only."""
+or refuse connections, and polling helpers. Standard library only.
+
+With LLMOPS_TEST_BACKEND=real the cluster is the real control plane in $REAL_CLUSTER_DIR
+(scripts/real_cluster.py): stop()/start() restart its kube-apiserver, and what a case
+created in the namespace default is deleted when it ends."""
 
 import base64
 import json
@@ -11,10 +15,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "scripts"))
+import real_cluster  # noqa: E402
 
 DEVCLUSTER_BIN = os.environ["DEVCLUSTER_BIN"]
 OPERATOR_BIN = os.environ["OPERATOR_BIN"]
@@ -41,6 +50,7 @@ class Workspace:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="operator-it-")
         self.processes = []
+        self.clusters = []
         os.environ["HOME"] = os.path.join(self.dir, "home")  # kubectl's cache
         os.makedirs(os.environ["HOME"], exist_ok=True)
 
@@ -50,6 +60,8 @@ class Workspace:
     def cleanup(self, ok):
         for process in self.processes:
             process.kill()
+        for cluster in self.clusters:
+            cluster.clean()
         if not ok:
             for name in sorted(os.listdir(self.dir)):
                 if name.endswith(".log"):
@@ -92,15 +104,37 @@ class Process:
 
 
 class Devcluster:
+    """The cluster of a case: a devcluster, or with LLMOPS_TEST_BACKEND=real the real
+    control plane (for the main cluster of a case; others stay devclusters). `extra` flags
+    are the devcluster's; the real one has none (watch history, bookmarks are its own)."""
+
     def __init__(self, workspace, name="devcluster", extra=()):
         self.workspace = workspace
         self.name = name
         self.data = workspace.path(name + "-data")
         self.extra = list(extra)
         self.process = None
+        self.real = real_cluster.RealCluster() if (
+            name == "devcluster" and real_cluster.selected()) else None
+        workspace.clusters.append(self)
         self.start()
 
+    def clean(self):
+        """What a case left in the real cluster: LLMDeployments, Leases, Events in default."""
+        if self.real:
+            self.kubectl("delete", "llmd,leases,events", "--all", "-n", "default", "--wait=true",
+                         "--timeout=60s", check=False)
+            # Their pods go through the garbage collector and the kubelet's grace period.
+            self.kubectl("wait", "--for=delete", "pods", "-l", "llmops.dev/deployment",
+                         "-n", "default", "--timeout=55s", check=False)
+
     def start(self):
+        if self.real:
+            if not os.path.exists(os.path.join(self.real.dir, "pids", "kube-apiserver.pid")):
+                self.real.start_component("kube-apiserver")
+            self.real.wait_ready()
+            self.port = self.real.port
+            return
         port_file = os.path.join(self.data, "port")
         old = os.stat(port_file).st_ino if os.path.exists(port_file) else None
         self.process = Process(self.workspace, self.name,
@@ -116,15 +150,19 @@ class Devcluster:
             self.port = int(f.read().strip())
 
     def stop(self):
+        if self.real:
+            self.real.stop_component("kube-apiserver")
+            return
         self.process.signal(signal.SIGTERM)
         self.process.wait_exit()
 
     @property
     def kubeconfig(self):
-        return os.path.join(self.data, "kubeconfig")
+        return self.real.kubeconfig if self.real else os.path.join(self.data, "kubeconfig")
 
     def kubectl(self, *args, check=True, input=None):
-        result = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, *args],
+        binary = self.real.kubectl_bin if self.real else "kubectl"
+        result = subprocess.run([binary, "--kubeconfig", self.kubeconfig, *args],
                                 capture_output=True, text=True, input=input, timeout=60)
         if check and result.returncode != 0:
             raise Failure(f"kubectl {' '.join(args)} failed: {result.stderr}")
@@ -142,6 +180,9 @@ class Devcluster:
                      "crd/llmdeployments.llmops.dev", "--timeout=20s")
 
     def access_log(self):
+        """The devcluster's requests; None on the real control plane (no such log)."""
+        if self.real:
+            return None
         with open(os.path.join(self.data, "access.log")) as log:
             return [json.loads(line) for line in log if line.strip()]
 

@@ -65,9 +65,14 @@ def watch_broken_and_expired(ws):
     assert len(op.lines(r"event=listed")) == lists_before, "a broken watch must not relist"
 
     # 2. Expired: the API server is unreachable while more than the watch history changes.
+    # The real apiserver keeps a large watch cache, but a restarted one's cache begins at
+    # the current revision: a watch from before the restart gets 410 as well.
     proxy.refuse(True)
     proxy.cut()
     time.sleep(0.5)
+    if cluster.real:
+        cluster.stop()
+        cluster.start()
     cluster.kubectl("delete", "llmd", "b")
     for i in range(8):
         cluster.kubectl("patch", "llmd", "a", "--type=merge", "-p",
@@ -148,8 +153,8 @@ def leader_election(ws):
 
 
 def devcluster_restart(ws):
-    """The devcluster restarted on its data dir is reconnected to without restarting the
-    operator."""
+    """The devcluster restarted on its data dir (the kube-apiserver, on the real control
+    plane) is reconnected to without restarting the operator."""
     cluster = Devcluster(ws)
     cluster.install_crds()
     op = start_operator(ws, "operator", cluster.kubeconfig)
@@ -182,7 +187,8 @@ def wrong_ca(ws):
     port = served_port(op)
     status, _ = http_get(port, "/readyz")
     assert status == 503
-    assert not any(entry.get("verb") == "list" for entry in cluster.access_log()), \
+    requests = cluster.access_log()  # None on the real control plane: no access log there
+    assert requests is None or not any(entry.get("verb") == "list" for entry in requests), \
         "no request may reach the server"
     op.signal(signal.SIGTERM)
     assert op.wait_exit() == 0

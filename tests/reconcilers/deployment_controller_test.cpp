@@ -46,6 +46,7 @@ json deployment() {
 
 class ScriptedApi {
  public:
+  json object = deployment();            // the LLMDeployment the API lists
   std::atomic<int> status_conflicts{1};  // answer 409 to this many status writes
   std::atomic<int> already_exists{0};    // pod creates answered 409 AlreadyExists
 
@@ -57,8 +58,7 @@ class ScriptedApi {
     }
     if (request.method == "GET") {
       json items = json::array();
-      if (target.rfind("/apis/llmops.dev/v1alpha1/llmdeployments", 0) == 0)
-        items.push_back(deployment());
+      if (target.rfind("/apis/llmops.dev/v1alpha1/llmdeployments", 0) == 0) items.push_back(object);
       return json_response(
           200, json{{"kind", "List"}, {"metadata", {{"resourceVersion", "10"}}}, {"items", items}}
                    .dump());
@@ -136,6 +136,72 @@ TEST(DeploymentController, StatusFirstConflictRetriedCreatesIdempotent) {
   EXPECT_LT(status_at, first_pod_at);
 
   for (auto* informer : {&deployments, &pods, &services}) informer->stop();
+}
+
+// spec: null (or any spec the reconciler refuses) is said in the status, where kubectl
+// shows it, and in one event; nothing else is written and it is not retried.
+TEST(DeploymentController, InvalidSpecIsWrittenToTheStatus) {
+  ScriptedApi api;
+  api.object["spec"] = nullptr;
+  api.status_conflicts = 0;
+  auto transport = std::make_shared<FakeTransport>(
+      [&api](const HttpRequest& request) { return api.handle(request); });
+  auto client = std::make_shared<kube::KubeClient>(transport);
+  kube::Informer deployments(client, kLlmDeployments);
+  kube::ReflectorOptions by_label;
+  by_label.label_selector = reconcilers::kDeploymentLabel;
+  kube::Informer pods(client, kPods, "", by_label);
+  kube::Informer services(client, kServices, "", by_label);
+  pods.add_index(kOwnerIndex, kube::index_by_owner_uid);
+  kube::EventRecorder events(client, "llmops-operator", "test");
+  DeploymentController controller(
+      client, deployments, pods, services, events,
+      std::make_shared<CanarySampler>(std::make_shared<NoMetrics>(), std::vector<std::string>{}),
+      {});
+  for (auto* informer : {&deployments, &pods, &services}) informer->start();
+  for (auto* informer : {&deployments, &pods, &services}) ASSERT_TRUE(informer->wait_for_sync(5s));
+  const kube::Result result = controller.reconcile("default/story");
+  EXPECT_EQ(result.kind(), kube::Result::Kind::kTerminalError);
+  const auto requests = transport->requests();
+  ASSERT_EQ(count(requests, "PUT", "/llmdeployments/story/status"), 1);
+  for (const auto& request : requests) {
+    if (request.method != "PUT") continue;
+    const json status = json::parse(request.body)["status"];
+    EXPECT_EQ(status["phase"], "Degraded");
+    bool invalid = false;
+    for (const auto& condition : status["conditions"])
+      invalid =
+          invalid || (condition["type"] == "Degraded" && condition["reason"] == "InvalidSpec");
+    EXPECT_TRUE(invalid) << status;
+  }
+  EXPECT_EQ(count(requests, "POST", "/events"), 1);
+  EXPECT_EQ(count(requests, "POST", "/pods") + count(requests, "POST", "/services"), 0);
+  for (auto* informer : {&deployments, &pods, &services}) informer->stop();
+}
+
+TEST(DeploymentController, ObservesPodFailures) {
+  const json pod = {
+      {"metadata", {{"name", "story-r2-0"}, {"labels", {{"llmops.dev/revision", "2"}}}}},
+      {"status",
+       {{"phase", "Running"},
+        {"containerStatuses",
+         json::array({{{"name", "runtime"},
+                       {"restartCount", 4},
+                       {"state", {{"waiting", {{"reason", "CrashLoopBackOff"}}}}},
+                       {"lastState",
+                        {{"terminated",
+                          {{"exitCode", 1},
+                           {"reason", "Error"},
+                           {"message", "error: sha256 mismatch for file:///m.gguf\n"}}}}}}})}}}};
+  const reconcilers::ObservedPod observed = observe_pod(pod);
+  EXPECT_EQ(observed.restarts, 4);
+  EXPECT_EQ(observed.failure,
+            "container runtime: CrashLoopBackOff; last exit code 1 (Error): error: sha256 "
+            "mismatch for file:///m.gguf");
+  json fine = pod;
+  fine["status"]["containerStatuses"][0]["state"] = {{"running", json::object()}};
+  fine["status"]["containerStatuses"][0]["lastState"] = json::object();
+  EXPECT_EQ(observe_pod(fine).failure, "");
 }
 
 TEST(DeploymentController, ObservesPods) {

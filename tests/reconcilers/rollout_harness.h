@@ -173,6 +173,11 @@ class World {
       if (condition["type"] == type) return condition.value("reason", "");
     return "";
   }
+  std::string condition_message(const std::string& type) const {
+    for (const auto& condition : status()["conditions"])
+      if (condition["type"] == type) return condition.value("message", "");
+    return "";
+  }
   bool has_event(const std::string& reason) const {
     return std::any_of(events.begin(), events.end(),
                        [&](const RolloutEvent& e) { return e.reason == reason; });

@@ -753,5 +753,124 @@ TEST(Rollout, InvalidSpecNamesTheField) {
   }
 }
 
+// Pods that crash-loop (a sha256 mismatch, a missing file, an unreachable URL) must say
+// why in the status and an event, not sit in Progressing/Scaling with no reason forever.
+TEST(Rollout, CrashLoopingPodsSurfaceTheirTerminationReason) {
+  World world;
+  world.auto_ready = false;
+  world.tick();
+  ASSERT_EQ(world.pods.size(), 4u);
+  world.tick();
+  EXPECT_EQ(world.condition_reason("Progressing"), "Scaling");  // starting: not a failure yet
+  for (auto& pod : world.pods) {
+    pod.phase = "Running";
+    pod.restarts = 3;
+    pod.failure =
+        "container runtime: CrashLoopBackOff; last exit code 1 (Error): error: model file "
+        "/models/story-v1.gguf: sha256 mismatch";
+  }
+  world.advance(5s);
+  world.tick();
+  EXPECT_EQ(world.phase(), "Progressing");
+  EXPECT_EQ(world.condition_reason("Progressing"), "PodsFailing");
+  EXPECT_NE(world.condition_message("Progressing").find("sha256 mismatch"), std::string::npos)
+      << world.condition_message("Progressing");
+  EXPECT_NE(world.condition_message("Progressing").find("story-r1-0"), std::string::npos);
+  EXPECT_TRUE(world.has_event("PodsFailing"));
+  // One event per new failure, not one per reconcile.
+  const auto events = world.events.size();
+  world.advance(5s);
+  world.tick();
+  EXPECT_EQ(world.events.size(), events);
+  // Once the pods run, the reason goes.
+  for (auto& pod : world.pods) {
+    pod.ready = true;
+    pod.failure.clear();
+  }
+  world.settle();
+  EXPECT_EQ(world.phase(), "Healthy");
+}
+
+TEST(Rollout, CrashLoopingCanaryPodsSurfaceTheirTerminationReason) {
+  World world;
+  world.settle();
+  world.auto_ready = false;
+  world.edit_spec([](json& spec) { spec["model"] = model_of("v2"); });
+  world.tick();
+  world.tick();
+  bool any = false;
+  for (auto& pod : world.pods) {
+    if (pod.revision != 2) continue;
+    pod.phase = "Running";
+    pod.failure = "container runtime: CrashLoopBackOff; last exit code 1 (Error): no such file";
+    any = true;
+  }
+  ASSERT_TRUE(any);
+  world.tick();
+  EXPECT_EQ(world.condition_reason("Progressing"), "PodsFailing");
+  EXPECT_NE(world.condition_message("Progressing").find("no such file"), std::string::npos);
+}
+
+// A spec the reconciler cannot use (spec: null, a quantity that is not one, a name no
+// Service can carry) is reported in the status, not only in the operator's log.
+TEST(Rollout, InvalidSpecsAreReportedInTheStatus) {
+  struct Case {
+    const char* what;
+    std::function<void(json&)> edit;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"spec: null", [](json& d) { d["spec"] = nullptr; }, "spec"},
+      {"cpu: lots",
+       [](json& d) {
+         d["spec"]["runtime"]["resources"] = {{"requests", {{"cpu", "lots"}}}};
+       },
+       "spec.runtime.resources.requests.cpu"},
+      {"memory: 1.5.5Gi",
+       [](json& d) {
+         d["spec"]["runtime"]["resources"] = {{"limits", {{"memory", "1.5.5Gi"}}}};
+       },
+       "spec.runtime.resources.limits.memory"},
+      {"a name no Service can carry", [](json& d) { d["metadata"]["name"] = "1story"; }, "Service"},
+  };
+  for (const auto& c : cases) {
+    json deployment = sample_deployment();
+    c.edit(deployment);
+    std::string error;
+    try {
+      reconcile_deployment({deployment, {}, std::nullopt, start_time(), {}});
+    } catch (const std::invalid_argument& e) {
+      error = e.what();
+    }
+    EXPECT_NE(error.find(c.message), std::string::npos) << c.what << ": " << error;
+    const ReconcileDecision decision =
+        invalid_spec_decision({deployment, {}, std::nullopt, start_time(), {}}, error);
+    EXPECT_TRUE(decision.status_changed) << c.what;
+    EXPECT_TRUE(decision.create.empty() && decision.remove.empty()) << c.what;
+    const json& status = decision.status_json;
+    EXPECT_EQ(status["phase"], "Degraded") << c.what;
+    bool found = false;
+    for (const auto& condition : status["conditions"]) {
+      if (condition["type"] != "Degraded") continue;
+      found = true;
+      EXPECT_EQ(condition["status"], "True");
+      EXPECT_EQ(condition["reason"], "InvalidSpec");
+      EXPECT_NE(condition["message"].get<std::string>().find(c.message), std::string::npos);
+    }
+    EXPECT_TRUE(found) << c.what;
+    // Written once: the same decision on its own status changes nothing.
+    deployment["status"] = status;
+    EXPECT_FALSE(invalid_spec_decision({deployment, {}, std::nullopt, start_time(), {}}, error)
+                     .status_changed)
+        << c.what;
+  }
+  // A fixed spec clears it.
+  json deployment = sample_deployment();
+  deployment["status"] =
+      invalid_spec_decision({deployment, {}, std::nullopt, start_time(), {}}, "bad").status_json;
+  const auto decision = reconcile_deployment({deployment, {}, std::nullopt, start_time(), {}});
+  EXPECT_NE(decision.status_json["phase"], "Degraded");
+}
+
 }  // namespace
 }  // namespace llmops::reconcilers

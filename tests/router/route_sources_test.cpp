@@ -57,6 +57,19 @@ TEST(StaticConfig, RejectsBadInputWithTheFieldAtFault) {
             "valid port"},
            {"deployments: [{name: a, revisions: [{revision: 1}, {revision: 1}]}]", "twice"},
            {"deployments: [{name: a, revisions: []}, {name: a, revisions: []}]", "also serves"},
+           // Revisions count from 1, as the operator numbers them.
+           {"deployments: [{name: a, revisions: [{revision: -1, weight: 100}]}]",
+            "revision must be at least 1"},
+           {"deployments: [{name: a, revisions: [{revision: 0, weight: 100}]}]",
+            "revision must be at least 1"},
+           // A typo must not silently drop a setting.
+           {"deployments: [{name: a, revisions: [], wieght: 3}]", "unknown field \"wieght\""},
+           {"deployments: [{name: a, revisions: [{revision: 1, wieght: 3}]}]",
+            "unknown field \"wieght\""},
+           {"deployments: []\nroutes: []", "unknown field \"routes\""},
+           // stable must be one of the deployment's revisions.
+           {"deployments: [{name: a, stable: 3, revisions: [{revision: 1, weight: 100}]}]",
+            "stable revision 3 is not among its revisions"},
        }) {
     try {
       parse_static_config(c.yaml);
@@ -140,6 +153,29 @@ TEST(KubeRoutes, NoTrafficYetRoutesToStableAndConflictsKeepTheOldest) {
   ASSERT_EQ(warnings.size(), 1u);
 }
 
+// A file written in place in several steps must not be applied half-written: a change is
+// loaded only once the file has stayed the same for the quiet period.
+TEST(ReloadDebouncer, AppliesAChangeOnlyAfterTheFileSettled) {
+  using std::chrono::milliseconds;
+  const auto t0 = std::chrono::steady_clock::time_point{};
+  ReloadDebouncer debouncer(milliseconds(1000));
+  debouncer.loaded("A");
+  EXPECT_FALSE(debouncer.ready("A", t0));                      // unchanged
+  EXPECT_FALSE(debouncer.ready("B", t0 + milliseconds(100)));  // first half written
+  EXPECT_FALSE(debouncer.ready("C", t0 + milliseconds(600)));  // still being written
+  EXPECT_FALSE(debouncer.ready("C", t0 + milliseconds(1500)));
+  EXPECT_TRUE(debouncer.ready("C", t0 + milliseconds(1600)));  // quiet for 1 s
+  debouncer.loaded("C");
+  EXPECT_FALSE(debouncer.ready("C", t0 + milliseconds(5000)));
+  // A rejected version is not retried until the file changes again.
+  EXPECT_FALSE(debouncer.ready("D", t0 + milliseconds(5000)));
+  EXPECT_TRUE(debouncer.ready("D", t0 + milliseconds(6000)));
+  debouncer.rejected("D");
+  EXPECT_FALSE(debouncer.ready("D", t0 + milliseconds(9000)));
+  EXPECT_FALSE(debouncer.ready("E", t0 + milliseconds(9000)));
+  EXPECT_TRUE(debouncer.ready("E", t0 + milliseconds(10000)));
+}
+
 TEST(StaticRouteSource, ReloadsOnChangeAndKeepsTheLastGoodTable) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("router-static-" + std::to_string(::getpid()));
@@ -159,7 +195,7 @@ TEST(StaticRouteSource, ReloadsOnChangeAndKeepsTheLastGoodTable) {
         std::lock_guard lock(mutex);
         tables.push_back(std::move(table));
       },
-      std::chrono::milliseconds(10));
+      std::chrono::milliseconds(10), std::chrono::milliseconds(30));
   source.start();
   auto wait_for = [&](std::size_t n) {
     for (int i = 0; i < 500; ++i) {

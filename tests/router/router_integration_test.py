@@ -4,7 +4,7 @@ llmops-devcluster, status.traffic patched by the test as the operator would).
 
 usage: router_integration_test.py static|kube CASE
 cases: split, sticky, weights_under_streams, pod_killed, pod_drained, canary_errors,
-       openai_stream
+       openai_stream, first_byte_timeout
 """
 import http.client
 import json
@@ -255,6 +255,10 @@ class StaticBackend:
                 found[int(m.group(1))] = int(float(m.group(2)))
         return found
 
+    def router_endpoints_total(self):
+        return sum(metric_value(metrics(self.port), "llmops_router_endpoints", state=state)
+                   for state in ("ready", "not_ready", "ejected"))
+
     def pod_port(self, revision, index):
         return self.pods[(revision, index)][1]
 
@@ -491,6 +495,51 @@ def canary_errors(b):
     assert stable_errors == 0 and client_errors == 0, (stable_errors, client_errors)
 
 
+def first_byte_timeout(b):
+    """A pod that accepts connections and never answers (black-holed): each attempt at it
+    fails after --upstream-first-byte-timeout, counts as an upstream error, gets it
+    ejected and is retried on a pod that answers, so no client fails; with only the black
+    hole left, clients get 504 (not a 5-minute wait)."""
+    if isinstance(b, KubeBackend):
+        raise AssertionError("first_byte_timeout runs in static mode")
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)  # the kernel completes handshakes; nobody ever reads
+    hole_port = hole.getsockname()[1]
+    try:
+        b.start_pod(1, 0, [])
+        wait_for("runtime ready", lambda: b.ready(b.pod_port(1, 0)))
+        live = f"127.0.0.1:{b.pod_port(1, 0)}"
+
+        def routes(endpoints):
+            tmp = b.routes + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(f"deployments:\n  - name: {MODEL}\n    revisions:\n"
+                        f"      - {{revision: 1, weight: 100, endpoints: [{', '.join(endpoints)}]}}\n")
+            os.rename(tmp, b.routes)
+
+        routes([f'"127.0.0.1:{hole_port}"', f'"{live}"'])
+        b.start_router(["--static-config", b.routes, "--upstream-first-byte-timeout", "1"])
+        results = [request(b.port, completion(max_tokens=2), timeout=20) for _ in range(12)]
+        assert_no_failures(results, "black-holed pod beside a live one")
+        text = metrics(b.port)
+        errors = metric_value(text, "llmops_router_upstream_requests_total", revision="1", outcome="error")
+        ejections = metric_value(text, "llmops_router_ejections_total", revision="1")
+        retries = metric_value(text, "llmops_router_retries_total", revision="1")
+        print(f"black hole: upstream errors {errors}, retries {retries}, ejections {ejections}")
+        assert errors >= 1 and retries >= errors and ejections >= 1, (errors, retries, ejections)
+
+        routes([f'"127.0.0.1:{hole_port}"'])
+        wait_for("routes with only the black hole", lambda: b.router_endpoints_total() == 1, timeout=15)
+        started = time.time()
+        result = request(b.port, completion(max_tokens=2), timeout=30)
+        print(f"only the black hole: {result.status} after {time.time() - started:.1f} s")
+        assert result.status == 504, result
+        assert json.loads(result.body)["error"]["code"] == "upstream_timeout", result
+    finally:
+        hole.close()
+
+
 def openai_stream(b):
     """The official openai client streams the same chunks through the router as directly."""
     if isinstance(b, KubeBackend):
@@ -505,7 +554,7 @@ def openai_stream(b):
 
 
 CASES = {f.__name__: f for f in (split, sticky, weights_under_streams, pod_killed, pod_drained,
-                                 canary_errors, openai_stream)}
+                                 canary_errors, openai_stream, first_byte_timeout)}
 
 
 def main():

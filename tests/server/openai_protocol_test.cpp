@@ -85,6 +85,10 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{R"({"prompt":"a","model":3})", false, "model"},
                       BadCase{R"({"prompt":"a","seed":"x"})", false, "seed"},
                       BadCase{R"({"prompt":{"a":1}})", false, "prompt"},
+                      // Token ids beyond 32 bits must not wrap into the vocabulary.
+                      BadCase{R"({"prompt":[4294967297]})", false, "prompt"},
+                      BadCase{R"({"prompt":[1,18446744073709551615]})", false, "prompt"},
+                      BadCase{R"({"prompt":[-4294967295]})", false, "prompt"},
                       BadCase{R"({"max_tokens":3})", false, "prompt"},
                       BadCase{R"({"prompt":"a"})", true, "messages"},
                       BadCase{R"({"messages":[]})", true, "messages"},

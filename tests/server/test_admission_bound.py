@@ -1,10 +1,13 @@
 """The admission bound is exact: with --max-batch 1 --max-queue 1, while one request runs
 and one waits, a third gets 429; and /metrics counts a request being prefilled as running.
 The first request has a long prompt (402 tokens): its first step prefills 64 of them and
-lasts long enough for the next two requests to arrive while it runs.
+lasts long enough for the next two requests to arrive while it runs. A stream's headers
+go out when it starts generating, so the queued one is seen through /metrics.
 """
 
-from runtime_server import RuntimeServer, check, check_error_shape, main, metric
+import json
+
+from runtime_server import RuntimeServer, check, check_error_shape, main, metric, wait_for
 
 LONG_PROMPT = "y" * 400  # byte vocab: 400 tokens plus BOS and the leading space
 
@@ -15,12 +18,19 @@ def test(env):
                              "--max-queue", "1"]) as server:
         opened = []
         try:
-            # A stream's headers come right after admission: its 200 means "accepted".
-            for name, prompt in [("running", LONG_PROMPT), ("queued", "Hello")]:
-                connection, response = server.open_stream(
-                    "/v1/completions", {"prompt": prompt, "max_tokens": 20, "temperature": 0})
-                opened.append(connection)
-                check(response.status == 200, f"the {name} request: {response.status}")
+            connection, response = server.open_stream(
+                "/v1/completions", {"prompt": LONG_PROMPT, "max_tokens": 20, "temperature": 0})
+            opened.append(connection)
+            check(response.status == 200, f"the running request: {response.status}")
+            # The queued stream gets its headers only when it starts: send it, do not wait.
+            queued = server.connect(120)
+            queued.request("POST", "/v1/completions",
+                           body=json.dumps({"prompt": "Hello", "max_tokens": 20,
+                                            "temperature": 0, "stream": True}),
+                           headers={"Content-Type": "application/json"})
+            opened.append(queued)
+            wait_for(lambda: metric(server.metrics(), "llmops_runtime_queue_depth") == 1, 30,
+                     "the second request was not queued")
 
             status, headers, body = server.post_json(
                 "/v1/completions", {"prompt": "Hello", "max_tokens": 20, "temperature": 0})

@@ -56,6 +56,9 @@ using Handler = std::function<void(const Request&, std::shared_ptr<ResponseWrite
 struct TlsFiles {
   std::string certificateChainPem;  // file paths
   std::string privateKeyPem;
+  // When set, clients must present a certificate this CA bundle verifies (mutual TLS);
+  // the handshake fails otherwise.
+  std::string clientCaPem;
 };
 
 struct ServerOptions {

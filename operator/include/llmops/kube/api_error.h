@@ -84,6 +84,12 @@ class TransportError : public std::runtime_error {
   bool connect_failed_;
 };
 
+// A write refused before it was sent: the client's write budget (its Lease) is spent.
+class FencedError : public TransportError {
+ public:
+  explicit FencedError(const std::string& message) : TransportError(message, false) {}
+};
+
 // Maps a non-2xx answer to its reason from the Status body when there is one, else from
 // the HTTP code. `body` may be anything (HTML from a proxy, empty).
 ApiReason reason_of(int code, const nlohmann::json& status);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,10 +56,20 @@ struct DeleteOptions {
 // delete), HTTP code (0 when no answer) and seconds. For metrics.
 using RequestObserver = std::function<void(const std::string& verb, int code, double seconds)>;
 
+// The time a writer may still take, from now; nullopt: no limit. Zero or less: writes are
+// refused (FencedError). A leader's writes are bounded by its Lease this way.
+using WriteBudget = std::function<std::optional<std::chrono::milliseconds>()>;
+
 struct ClientOptions {
   RetryOptions retry;
   std::string field_manager = "llmops-operator";  // sent on create/update/patch
   RequestObserver observer;
+  // Every request but a watch gives up after this (retries included in none of it).
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
+  // Consulted before each attempt of a create/update/patch/delete: the attempt is refused
+  // when the budget is spent and may not outlive it, so that no write of a deposed leader
+  // reaches the server after its Lease could have passed to another (fencing).
+  WriteBudget write_budget;
 };
 
 class KubeClient {

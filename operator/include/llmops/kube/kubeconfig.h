@@ -40,10 +40,14 @@ struct InClusterPaths {
   std::filesystem::path token = "/var/run/secrets/kubernetes.io/serviceaccount/token";
   std::filesystem::path ca = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
   std::filesystem::path ns = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+  // The files in $LLMOPS_SERVICE_ACCOUNT_DIR when it is set (the process kubelet of
+  // `llmops-devcluster kubelet` writes them there: its pods have no mount namespace),
+  // else the standard mount above.
+  static InClusterPaths from_environment();
 };
 // From KUBERNETES_SERVICE_HOST / KUBERNETES_SERVICE_PORT and the service-account files.
 // Throws ConfigError when not running in a cluster.
-RestConfig in_cluster_config(const InClusterPaths& paths = {});
+RestConfig in_cluster_config(const InClusterPaths& paths = InClusterPaths::from_environment());
 
 // The --kubeconfig flag, else $KUBECONFIG (first entry), else in-cluster when
 // KUBERNETES_SERVICE_HOST is set, else ~/.kube/config.

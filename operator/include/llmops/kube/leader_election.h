@@ -52,6 +52,11 @@ class LeaderElector {
   // Gives the Lease up if we hold it. True when released (or not ours).
   bool release();
   bool is_leader() const { return leader_.load(); }
+  // How long this replica may still act as leader: the renew deadline from the start of
+  // its last successful acquire or renew, minus the time since (zero or less when it does
+  // not hold the Lease). Another replica can take the Lease only a lease duration after
+  // that renew, so writes bounded by this never overlap the next leader's.
+  std::chrono::milliseconds leadership_left() const;
   const LeaderElectionConfig& config() const { return config_; }
 
  private:
@@ -62,6 +67,8 @@ class LeaderElector {
   LeaderElectionConfig config_;
   std::shared_ptr<Clock> clock_;
   std::atomic<bool> leader_{false};
+  // clock_->now() at the start of the last successful acquire/renew, as ticks; 0: never.
+  std::atomic<int64_t> held_since_{0};
   // The last Lease record seen and when (local monotonic clock) it last changed.
   nlohmann::json observed_spec_;
   std::string observed_resource_version_;

@@ -24,8 +24,19 @@ struct PodTemplateOptions {
 };
 
 // "<deployment>-r<revision>-<index>": deterministic, so that a create repeated after
-// informer lag or an operator restart gets 409 AlreadyExists instead of a second pod.
+// informer lag or an operator restart gets 409 AlreadyExists instead of a second pod. At
+// most 63 characters (the pod's hostname): a longer deployment name is cut and a hash of
+// it inserted before the suffix, as Kubernetes' controllers shorten generated names.
 std::string pod_name(const std::string& deployment, int64_t revision, int index);
+
+// The llmops.dev/deployment label value (and selector) for a deployment: its name, or when
+// that is longer than a label value may be (63), the name cut with a hash suffix.
+std::string deployment_label_value(const std::string& deployment);
+
+// The Service's name: the deployment's, cut with a hash suffix beyond 63 characters.
+// Throws std::invalid_argument when the name cannot be a Service name (a DNS-1035 label:
+// starts with a letter, no dots).
+std::string service_name_for(const std::string& deployment);
 
 // The Pod for replica `index` of `revision`. `owner` is the LLMDeployment as read (its
 // apiVersion, kind, metadata.name/namespace/uid make the controller ownerReference).

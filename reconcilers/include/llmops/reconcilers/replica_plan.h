@@ -3,6 +3,8 @@
 // extra ones removed (not-ready and highest index first), terminating ones ignored.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -22,7 +24,14 @@ struct ObservedPod {
   std::string phase;      // Pending, Running, Succeeded, Failed, Unknown
   bool deleting = false;  // metadata.deletionTimestamp set
   TimePoint created;
+  int restarts = 0;     // restartCount summed over containers
+  std::string failure;  // why it does not run (pod_failure), empty when nothing failed
 };
+
+// Why a pod's container does not run, from its status: a waiting reason that means failure
+// (CrashLoopBackOff, ErrImagePull, ...) and/or the last non-zero exit with its reason and
+// message (the runtime's last log lines under FallbackToLogsOnError). Empty otherwise.
+std::string pod_failure(const nlohmann::json& pod);
 
 // A pod that counts: not terminating and not finished.
 bool is_live(const ObservedPod& pod);

@@ -74,6 +74,11 @@ struct ReconcileDecision {
 // Throws std::invalid_argument for a spec it cannot read (naming the field).
 ReconcileDecision reconcile_deployment(const ReconcileInput& input);
 
+// For a spec reconcile_deployment() refused with `message`: the status as read with phase
+// Degraded and the conditions Degraded=True / Progressing=False, reason InvalidSpec, so
+// that `kubectl get llmd` shows why; no pods, no Service. Fixing the spec clears it.
+ReconcileDecision invalid_spec_decision(const ReconcileInput& input, const std::string& message);
+
 // When the running analysis step wants its next sample, and of which revision: the
 // operator scrapes the canary pods then and passes the measurement in. None when no
 // analysis step is running (no canary, paused, approved by promote, aborted...). An
