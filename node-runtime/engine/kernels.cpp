@@ -272,6 +272,7 @@ kernels::QuantizedInputs quantize_inputs(KernelVariant variant, TensorType type,
                                          const float* x, int64_t n) {
   thread_local std::vector<int8_t> quantized;
   thread_local std::vector<float> scales;
+  thread_local std::vector<int32_t> bias;
   thread_local std::vector<kernels::InputPair> pairs;
   kernels::QuantizedInputs xq;
   if (variant == KernelVariant::Scalar || !is_quantized(type)) return xq;
@@ -285,6 +286,13 @@ kernels::QuantizedInputs quantize_inputs(KernelVariant variant, TensorType type,
   }
   xq.qs = quantized.data();
   xq.d = scales.data();
+  if (variant == KernelVariant::Avx2 && type == TensorType::Q4_0) {
+    bias.resize(static_cast<size_t>(blocks * n));
+    for (int64_t i = 0; i < n; ++i) {
+      kernels::q4_bias_avx2(quantized.data() + i * cols, cols, bias.data() + i * blocks);
+    }
+    xq.q4_bias = bias.data();
+  }
   if (variant == KernelVariant::Avx512) {
     const int64_t per_input = (blocks + 1) / 2;
     pairs.resize(static_cast<size_t>(per_input * n));

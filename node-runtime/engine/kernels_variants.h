@@ -29,9 +29,14 @@ static_assert(sizeof(InputPair) == 192);
 struct QuantizedInputs {
   const int8_t* qs = nullptr;        // input i: qs + i * cols
   const float* d = nullptr;          // input i: d + i * blocks
+  const int32_t* q4_bias = nullptr;  // AVX2, Q4_0: 8 × Σ of each block's values, as d
   const InputPair* pairs = nullptr;  // AVX-512: input i: pairs + i * ((blocks + 1) / 2)
   const int16_t* sums = nullptr;     // K-quants: input i: sums + i * (cols / 16)
 };
+
+// 8 × Σ of each 32-value block of one quantized input (n % 32 == 0): what Q4_0's offset
+// of 8 adds to a block's dot product with unsigned nibbles.
+void q4_bias_avx2(const int8_t* qs, int64_t n, int32_t* bias);
 
 // Fills the (blocks + 1) / 2 pairs of one input for weights stored as unsigned value +
 // offset (128 for Q8_0, 8 for Q4_0).
