@@ -19,10 +19,11 @@ one client streaming: the mean inter-token latency the client sees against bench
 decode time per token.
 
 usage: bench/runtime_bench.py [--build build] [--threads 2] [--types q8_0,q4_0,f32]
-                              [--large] [--rounds 2] [--keep DIR] [--model X.gguf ...]
+                              [--large [--large-types q8_0,q4_k_m,q6_k]] [--rounds 2] [--keep DIR] [--model X.gguf ...]
                               [--no-serve]
 Default models: make-model, dim 768, 12 layers, 32k vocabulary (about 130M parameters);
---large adds the 2048 x 16-layer Q8_0 model (1.01 GB, 4x a 256 MiB L3, 30x a 32 MiB one).
+--large adds the 2048 x 16-layer model (Q8_0: 1.01 GB, 4x a 256 MiB L3, 30x a 32 MiB one)
+in each of --large-types (default q8_0; the K-quant mixes q4_k_m, q5_k_m and q6_k too).
 Needs `npm ci --prefix tests/checkers` (the pinned node-llama-cpp carries llama.cpp's
 source) and cmake + a C++ compiler; the first run builds llama.cpp (cached in
 ~/.cache/llmops/). Standard library only; run with Debian's /usr/bin/python3.
@@ -159,6 +160,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--types", default="q8_0,q4_0,f32")
     ap.add_argument("--large", action="store_true")
+    ap.add_argument("--large-types", default="q8_0",
+                    help="weight types of the --large model, e.g. q8_0,q4_k_m,q6_k")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--keep", help="directory to keep (and reuse) the generated models in")
     ap.add_argument("--model", action="append", default=[])
@@ -180,8 +183,9 @@ def main():
             models.append(os.path.join(model_dir, f"m130-{dtype}.gguf"))
             make_model(runtime, models[-1], "m130", dtype)
         if args.large:
-            models.append(os.path.join(model_dir, "large-q8_0.gguf"))
-            make_model(runtime, models[-1], "large", "q8_0")
+            for dtype in args.large_types.split(","):
+                models.append(os.path.join(model_dir, f"large-{dtype}.gguf"))
+                make_model(runtime, models[-1], "large", dtype)
 
     bandwidths = []
     summary = []

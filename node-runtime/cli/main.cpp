@@ -24,7 +24,8 @@ commands:
               [--max-batch N (16)] [--max-queue N (64)] [--context N (model's)]
               [--api-key KEY (or env LLMOPS_API_KEY)] [--lame-duck-seconds S (5)]
               [--drain-seconds S (30)] [--inject-error-rate R (0)]
-              [--chat-template FILE (Jinja; default: the GGUF's)] [PLACEMENT]
+              [--chat-template FILE (Jinja; default: the GGUF's)]
+              [--chat-format llama2|chatml|plain (a built-in format instead)] [PLACEMENT]
 environment: LLMOPS_KERNELS=scalar|avx2|avx512 forces a kernel variant (default: the
 best this CPU runs)
   generate    generate text from a prompt
