@@ -1,5 +1,7 @@
 // `llmops-runtime bench`: prefill and decode speed of a model on this machine, as one
 // JSON object (for bench/ scripts that compare against baselines in the same run).
+#include <time.h>
+
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -19,6 +21,14 @@ namespace llmops::cli {
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// CPU time of every thread of this process: on a busy machine, with one thread, a steadier
+// measure of work than the wall clock (with several, it includes their waiting spins).
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 }  // namespace
 
@@ -67,6 +77,7 @@ int run_bench(const std::vector<std::string>& argv) {
   std::vector<int32_t> last(batch, 1);
   std::vector<engine::BatchToken> step(batch);
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = process_cpu_seconds();
   for (int t = 0; t < gen_tokens; ++t) {
     for (int b = 0; b < batch; ++b) step[b] = {caches[b].get(), last[b], prompt_tokens + t, true};
     const auto logits = transformer.forward_batch(step);
@@ -76,7 +87,14 @@ int run_bench(const std::vector<std::string>& argv) {
     }
   }
   const double decode_seconds = seconds_since(start);
+  const double decode_cpu_seconds = process_cpu_seconds() - cpu_start;
 
+  // What one decode step reads from memory: every weight except the embedding table, of
+  // which it reads one row (the classifier counts even when it shares those bytes).
+  size_t weight_bytes = 0;
+  for (const engine::TensorView* view : model.weights.views()) {
+    if (view != &model.weights.token_embd) weight_bytes += view->size_bytes();
+  }
   nlohmann::json out = {
       {"model", model.path},
       {"dim", config.dim},
@@ -92,6 +110,9 @@ int run_bench(const std::vector<std::string>& argv) {
       {"prefill_tokens_per_second", prompt_tokens / prefill_seconds},
       {"decode_seconds", decode_seconds},
       {"decode_tokens_per_second", static_cast<double>(gen_tokens) * batch / decode_seconds},
+      {"decode_ms_per_step", 1e3 * decode_seconds / gen_tokens},
+      {"decode_cpu_ms_per_step", 1e3 * decode_cpu_seconds / gen_tokens},
+      {"weight_bytes_per_step", weight_bytes},
   };
   std::cout << out.dump() << "\n";
   return 0;

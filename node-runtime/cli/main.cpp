@@ -24,7 +24,8 @@ commands:
               [--max-batch N (16)] [--max-queue N (64)] [--context N (model's)]
               [--api-key KEY (or env LLMOPS_API_KEY)] [--lame-duck-seconds S (5)]
               [--drain-seconds S (30)] [--inject-error-rate R (0)]
-              [--chat-template FILE (Jinja; default: the GGUF's)] [PLACEMENT]
+              [--chat-template FILE (Jinja; default: the GGUF's)]
+              [--chat-format llama2|chatml|plain (a built-in format instead)] [PLACEMENT]
 environment: LLMOPS_KERNELS=scalar|avx2|avx512 forces a kernel variant (default: the
 best this CPU runs)
   generate    generate text from a prompt
@@ -36,8 +37,10 @@ best this CPU runs)
               [PLACEMENT]
   topology    print this machine's topology (hwloc) and the placement plan as JSON
               [PLACEMENT]
-  convert     convert a llama2.c checkpoint to GGUF
-              --in PATH --tokenizer PATH --out X.gguf --type f32|f16|q8_0|q4_0
+  convert     re-encode a GGUF file, or convert a llama2.c checkpoint, to GGUF of TYPE
+              --in PATH [--tokenizer PATH (llama2.c only)] --out X.gguf [--type TYPE (f32)]
+              TYPE: f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k (one type for every weight
+              matrix) or q4_k_m|q5_k_m (llama.cpp's mixes)
   chat-template  print the prompt a chat template renders for a list of messages
               (--model M | --template FILE) --messages FILE.json [--add-generation-prompt]
               [--bos-token S] [--eos-token S] [--now UNIX_SECONDS] [--ids (needs --model)]
@@ -48,7 +51,7 @@ best this CPU runs)
               [--rope-base B (10000 llama, 1e6 others)] [--rope-freqs (llama 3.1)]
               [--tied (no output.weight)]
               [--vocab-from tokenizer.bin|tokenizer.json|FOLDER] [--pre NAME]
-              [--type f32 (default)|f16|q8_0|q4_0] --out X.gguf [--seed S (1)]
+              [--type TYPE (f32), as for convert] --out X.gguf [--seed S (1)]
   tokenize    print a model's token ids for a text as a JSON array (no BOS/EOS)
               --model PATH [--tokenizer PATH] --text T [--special (control tokens'
               texts become their ids)]; or --texts FILE.json (an array of strings):

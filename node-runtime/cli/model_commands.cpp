@@ -2,15 +2,16 @@
 
 #include "args.h"
 #include "commands.h"
+#include "engine/gguf_convert.h"
 #include "engine/model_writer.h"
 
 namespace llmops::cli {
 
 namespace {
 
-engine::TensorType type_flag(const Args& args, const char* fallback) {
+engine::FileType type_flag(const Args& args, const char* fallback) {
   try {
-    return engine::parse_type_name(args.opt("type").value_or(fallback));
+    return engine::parse_file_type(args.opt("type").value_or(fallback));
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--type: ") + e.what());
   }
@@ -18,8 +19,21 @@ engine::TensorType type_flag(const Args& args, const char* fallback) {
 
 }  // namespace
 
+// A GGUF input is re-encoded (dequantize, quantize); anything else is read as a llama2.c
+// checkpoint, which needs --tokenizer.
 int run_convert(const std::vector<std::string>& argv) {
   const Args args(argv, {"in", "tokenizer", "out", "type"}, {});
+  if (engine::is_gguf_file(args.str("in"))) {
+    if (args.opt("tokenizer")) {
+      throw UsageError("--tokenizer is for llama2.c checkpoints; " + args.str("in") +
+                       " is a GGUF file and carries its vocabulary");
+    }
+    const engine::GgufConvertOptions options{args.str("in"), args.str("out"),
+                                             type_flag(args, "f32")};
+    engine::convert_gguf(options);
+    std::cerr << "wrote " << options.out << "\n";
+    return 0;
+  }
   engine::ConvertOptions options;
   options.in = args.str("in");
   options.tokenizer = args.str("tokenizer");

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -43,7 +44,7 @@ int run_serve(const std::vector<std::string>& argv) {
       argv,
       {"model", "tokenizer", "model-name", "model-sha256", "model-cache", "model-ca-file", "host",
        "port", "max-batch", "max-queue", "context", "api-key", "lame-duck-seconds", "drain-seconds",
-       "inject-error-rate", "threads", "numa", "chat-template"},
+       "inject-error-rate", "threads", "numa", "chat-template", "chat-format"},
       {});
   const std::string location = args.str("model");
   const std::string host = args.opt("host").value_or("127.0.0.1");
@@ -65,6 +66,16 @@ int run_serve(const std::vector<std::string>& argv) {
     throw UsageError("--inject-error-rate must be in [0, 1]");
   }
   if (scheduler_options.max_batch < 1) throw UsageError("--max-batch must be >= 1");
+  std::optional<server::ChatFormat> forced_format;
+  if (const auto name = args.opt("chat-format")) {
+    if (args.opt("chat-template")) {
+      throw UsageError("--chat-template and --chat-format exclude each other");
+    }
+    forced_format = server::parse_chat_format(*name);
+    if (!forced_format) {
+      throw UsageError("--chat-format: '" + *name + "' is not one of llama2, chatml, plain");
+    }
+  }
   if (scheduler_options.context < 0) throw UsageError("--context must be >= 0");
 
   // SIGTERM and SIGINT are taken by one thread with sigwait: block them everywhere first.
@@ -99,11 +110,15 @@ int run_serve(const std::vector<std::string>& argv) {
   metrics.set_placement(placement.plan.threads(), core_counts, placement.memory.bytes_by_node);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
   topology::move_off_compute_pus(placement);
-  // The Jinja chat template: --chat-template FILE, else the GGUF's; none: a built-in format.
+  // The Jinja chat template: --chat-template FILE, else the GGUF's; --chat-format NAME: a
+  // built-in format instead; neither and no template in the file: the plain format.
   std::string chat_template = model.chat_template;
   if (const auto file = args.opt("chat-template")) chat_template = read_text_file(*file);
   std::string chat_format = "plain";
-  if (!chat_template.empty()) {
+  if (forced_format) {
+    server_options.chat_format = *forced_format;
+    chat_format = server::chat_format_name(*forced_format);
+  } else if (!chat_template.empty()) {
     server_options.chat_template = std::make_shared<const server::ChatTemplate>(chat_template);
     chat_format = "jinja";
     if (!server_options.chat_template->ok()) {
@@ -112,8 +127,7 @@ int run_serve(const std::vector<std::string>& argv) {
       chat_format = "jinja-unparsable";
     }
   } else {
-    server_options.chat_format = server::detect_chat_format(chat_template);
-    chat_format = server::chat_format_name(server_options.chat_format);
+    server_options.chat_format = server::ChatFormat::Plain;
   }
   server::InferenceServer api(model, tokenizer, scheduler, metrics, server_options);
 

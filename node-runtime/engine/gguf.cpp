@@ -27,18 +27,9 @@ bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) {
   return __builtin_mul_overflow(a, b, out);
 }
 
+// n_elements is a whole number of blocks (the caller checked the row length).
 uint64_t tensor_type_size(TensorType type, uint64_t n_elements) {
-  switch (type) {
-    case TensorType::F32:
-      return n_elements * 4;
-    case TensorType::F16:
-      return n_elements * 2;
-    case TensorType::Q4_0:
-      return n_elements / kQuantBlock * 18;
-    case TensorType::Q8_0:
-      return n_elements / kQuantBlock * 34;
-  }
-  return 0;
+  return row_bytes(type, static_cast<int64_t>(n_elements));
 }
 
 // ggml's names for the type ids we do not support, to make the error useful.
@@ -356,13 +347,13 @@ GgufFile GgufFile::parse(const uint8_t* data, size_t size, std::string name) {
     const auto type_id = r.read<uint32_t>(tname + " type");
     if (!is_supported_type(type_id)) {
       r.fail(tname + " has unsupported " + ggml_type_label(type_id) +
-             " (supported: f32, f16, q4_0, q8_0)");
+             " (supported: f32, f16, bf16, q4_0, q8_0, q4_K, q5_K, q6_K)");
     }
     info.type = static_cast<TensorType>(type_id);
-    if (is_quantized(info.type) && info.dims[0] % kQuantBlock != 0) {
+    if (info.dims[0] % block_elements(info.type) != 0) {
       r.fail(tname + " of type " + std::string(type_name(info.type)) + " has rows of " +
              std::to_string(info.dims[0]) + " elements, not a multiple of " +
-             std::to_string(kQuantBlock));
+             std::to_string(block_elements(info.type)));
     }
     if (n_elements > std::numeric_limits<uint64_t>::max() / 4) {
       r.fail(tname + " has too many elements (" + std::to_string(n_elements) + ")");

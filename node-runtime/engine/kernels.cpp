@@ -186,8 +186,12 @@ float dot_q4_0(const BlockQ4_0* w, const float* x, int64_t n) {
 }  // namespace
 
 // The reference: float inputs for every type (no input quantization).
-void rows_scalar(const TensorView& w, const float* x, const QuantizedInputs&, int64_t n, float* y,
-                 int64_t r0, int64_t r1) {
+void rows_scalar(const TensorView& w, const float* x, const QuantizedInputs& xq, int64_t n,
+                 float* y, int64_t r0, int64_t r1) {
+  if (is_kquant(w.type) || w.type == TensorType::BF16) {
+    rows_kquants_scalar(w, x, xq, n, y, r0, r1);
+    return;
+  }
   const int64_t cols = w.cols;
   for (int64_t r = r0; r < r1; ++r) {
     const void* row = w.row(r);
@@ -207,6 +211,11 @@ void rows_scalar(const TensorView& w, const float* x, const QuantizedInputs&, in
         case TensorType::Q4_0:
           out = dot_q4_0(static_cast<const BlockQ4_0*>(row), xi, cols);
           break;
+        case TensorType::BF16:
+        case TensorType::Q4_K:
+        case TensorType::Q5_K:
+        case TensorType::Q6_K:
+          break;  // rows_kquants_scalar
       }
     }
   }
@@ -263,9 +272,11 @@ kernels::QuantizedInputs quantize_inputs(KernelVariant variant, TensorType type,
                                          const float* x, int64_t n) {
   thread_local std::vector<int8_t> quantized;
   thread_local std::vector<float> scales;
+  thread_local std::vector<int32_t> bias;
   thread_local std::vector<kernels::InputPair> pairs;
   kernels::QuantizedInputs xq;
   if (variant == KernelVariant::Scalar || !is_quantized(type)) return xq;
+  if (is_kquant(type)) return kernels::quantize_kquant_inputs(x, n, cols);
   const int64_t blocks = cols / kQuantBlock;
   quantized.resize(static_cast<size_t>(cols * n));
   scales.resize(static_cast<size_t>(blocks * n));
@@ -275,6 +286,13 @@ kernels::QuantizedInputs quantize_inputs(KernelVariant variant, TensorType type,
   }
   xq.qs = quantized.data();
   xq.d = scales.data();
+  if (variant == KernelVariant::Avx2 && type == TensorType::Q4_0) {
+    bias.resize(static_cast<size_t>(blocks * n));
+    for (int64_t i = 0; i < n; ++i) {
+      kernels::q4_bias_avx2(quantized.data() + i * cols, cols, bias.data() + i * blocks);
+    }
+    xq.q4_bias = bias.data();
+  }
   if (variant == KernelVariant::Avx512) {
     const int64_t per_input = (blocks + 1) / 2;
     pairs.resize(static_cast<size_t>(per_input * n));

@@ -57,11 +57,26 @@ struct FloatTile {
       for (int t = 0; t < T; ++t) acc[k][t] = _mm256_setzero_ps();
     }
     int64_t j = 0;
+    // 16 columns a step (one prefetch per row and step: a cache line of F32), each output
+    // still one FMA chain over its 8-column chunks in order.
+    for (; j + 16 <= cols; j += 16) {
+#pragma unroll
+      for (int k = 0; k < R; ++k) prefetch_next_tile(wr[k] + j * (kF16 ? 2 : 4), a.w_stride * R);
+#pragma unroll
+      for (int half = 0; half < 16; half += 8) {
+        __m256 wv[R];
+        load_rows<R>(wr, j + half, wv);
+#pragma unroll
+        for (int t = 0; t < T; ++t) {
+          const __m256 xv = _mm256_loadu_ps(xt[t] + j + half);
+#pragma unroll
+          for (int k = 0; k < R; ++k) acc[k][t] = _mm256_fmadd_ps(wv[k], xv, acc[k][t]);
+        }
+      }
+    }
     for (; j + 8 <= cols; j += 8) {
       __m256 wv[R];
       load_rows<R>(wr, j, wv);
-#pragma unroll
-      for (int k = 0; k < R; ++k) prefetch_next_tile(wr[k] + j * (kF16 ? 2 : 4), a.w_stride * R);
 #pragma unroll
       for (int t = 0; t < T; ++t) {
         const __m256 xv = _mm256_loadu_ps(xt[t] + j);
@@ -104,66 +119,134 @@ inline __m256i dot_i8(__m256i w_abs, __m256i w, __m256i x) {
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-// Q8_0 or Q4_0 (kQ4) weights against quantized inputs: per output, an 8-lane float
-// accumulator gets each block's integer sums times (weight scale × input scale).
+// Q4_0 nibbles (0..15) times signed bytes as 8 int32 lanes; the caller subtracts 8·Σx
+// (exact: a pair is at most 2·15·128).
+inline __m256i dot_u4(__m256i nibbles, __m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(nibbles, x), _mm256_set1_epi16(1));
+}
+
+// 32 nibbles of a Q4_0 block as unsigned bytes 0..15, low nibbles first as in ggml: the
+// 16 bytes in both halves, the upper half shifted right by 4 (64-bit lanes: the bits that
+// cross into a byte from its neighbour are masked off).
+inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i shifted = _mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4));
+  return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
+}
+
+// Lane sums of 8 int32 vectors in two halves: quad_sums(v0..v3) = [v0..v3's sums of lanes
+// 0-3 | the same of lanes 4-7], and join_quads(of v0..v3, of v4..v7) has in lane k the
+// sum of v[k]'s lanes. Integer, hence exact in any order.
+inline __m256i quad_sums(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+  return _mm256_hadd_epi32(_mm256_hadd_epi32(v0, v1), _mm256_hadd_epi32(v2, v3));
+}
+inline __m256i join_quads(__m256i lo, __m256i hi) {
+  return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20),
+                          _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+
+// Q8_0 or Q4_0 (kQ4) weights against quantized inputs, eight rows at a time with one
+// float lane per row: per block, each row's integer dot product with an input is summed
+// exactly across its lanes, and lane k accumulates
+//   acc = fma(float(isum_k), d_w[k] · d_x, acc)
+// block after block. That sequence is the same for every output whatever the tile, the
+// batch or the thread split; a tile of fewer than 8 rows repeats its last row in the
+// unused lanes and drops them. Q4_0 nibbles enter unsigned (0..15) and the input's 8·Σx
+// per block is subtracted from the integer sum.
 template <bool kQ4>
 struct QuantTile {
-  static constexpr int kRows = 2, kTokens = 4, kRowsAlone = 4;
+  static constexpr int kLanes = 8;
+  static constexpr int kRows = kLanes, kTokens = 3, kRowsAlone = kLanes;
   static constexpr size_t kBlockBytes = 0;
   using Block = std::conditional_t<kQ4, BlockQ4_0, BlockQ8_0>;
   TileArgs a;
 
   void begin_rows(int64_t, int64_t) const {}  // nothing to prepare per block of rows
 
+  // The 8 rows' fp16 scales of block b as floats.
+  static __m256 row_scales(const Block* const (&wr)[kLanes], int64_t b) {
+    __m128i h = _mm_cvtsi32_si128(wr[0][b].d);
+    h = _mm_insert_epi16(h, wr[1][b].d, 1);
+    h = _mm_insert_epi16(h, wr[2][b].d, 2);
+    h = _mm_insert_epi16(h, wr[3][b].d, 3);
+    h = _mm_insert_epi16(h, wr[4][b].d, 4);
+    h = _mm_insert_epi16(h, wr[5][b].d, 5);
+    h = _mm_insert_epi16(h, wr[6][b].d, 6);
+    h = _mm_insert_epi16(h, wr[7][b].d, 7);
+    return _mm256_cvtph_ps(h);
+  }
+
   template <int R, int T>
   void run(int64_t r, int64_t i) const {
     const int64_t cols = a.cols;
     const int64_t blocks = cols / kQuantBlock;
-    const Block* wr[R];
+    const Block* wr[kLanes];
 #pragma unroll
-    for (int k = 0; k < R; ++k) wr[k] = a.row<Block>(r + k);
+    for (int k = 0; k < kLanes; ++k) wr[k] = a.row<Block>(r + std::min(k, R - 1));
     const int8_t* xt[T];
     const float* dt[T];
+    const int32_t* st[T];
 #pragma unroll
     for (int t = 0; t < T; ++t) {
       xt[t] = a.xq.qs + (i + t) * cols;
       dt[t] = a.xq.d + (i + t) * blocks;
+      st[t] = kQ4 ? a.xq.q4_bias + (i + t) * blocks : nullptr;
     }
-    __m256 acc[R][T];
+    __m256 acc[T];
 #pragma unroll
-    for (int k = 0; k < R; ++k) {
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+    // The next tile's rows follow this tile's in memory: ask for them in order, as many
+    // bytes per block step as this step reads.
+    const uint8_t* next = a.w + static_cast<size_t>(r + kLanes) * a.w_stride;
+    constexpr int kStepBytes = kLanes * sizeof(Block);
+    for (int64_t b = 0; b < blocks; ++b, next += kStepBytes) {
 #pragma unroll
-      for (int t = 0; t < T; ++t) acc[k][t] = _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < blocks; ++b) {
-      __m256i wq[R], wabs[R];
-      __m256 dw[R];
+      for (int line = 0; line < kStepBytes; line += 64) prefetch_next_tile(next, line);
+      // Four rows at a time (their weights stay in registers across the inputs), then
+      // the two halves' sums are joined per input.
+      __m256i quads[2][T];
 #pragma unroll
-      for (int k = 0; k < R; ++k) {
-        if constexpr (kQ4) {
-          wq[k] = unpack_q4(wr[k][b].qs);
-        } else {
-          wq[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[k][b].qs));
+      for (int half = 0; half < 2; ++half) {
+        __m256i wq[4], wabs[4];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+          const Block& block = wr[4 * half + k][b];
+          if constexpr (kQ4) {
+            wq[k] = unpack_nibbles(block.qs);
+          } else {
+            wq[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs));
+            wabs[k] = _mm256_abs_epi8(wq[k]);
+          }
         }
-        wabs[k] = _mm256_abs_epi8(wq[k]);
-        dw[k] = _mm256_set1_ps(_cvtsh_ss(wr[k][b].d));
-        prefetch_next_tile(&wr[k][b], a.w_stride * R);
+#pragma unroll
+        for (int t = 0; t < T; ++t) {
+          const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * 32));
+          __m256i dots[4];
+#pragma unroll
+          for (int k = 0; k < 4; ++k) {
+            dots[k] = kQ4 ? dot_u4(wq[k], xv) : dot_i8(wabs[k], wq[k], xv);
+          }
+          quads[half][t] = quad_sums(dots[0], dots[1], dots[2], dots[3]);
+        }
       }
+      const __m256 dw = row_scales(wr, b);
 #pragma unroll
       for (int t = 0; t < T; ++t) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * 32));
-        const __m256 dx = _mm256_set1_ps(dt[t][b]);
-#pragma unroll
-        for (int k = 0; k < R; ++k) {
-          const __m256 dot = _mm256_cvtepi32_ps(dot_i8(wabs[k], wq[k], xv));
-          acc[k][t] = _mm256_fmadd_ps(dot, _mm256_mul_ps(dw[k], dx), acc[k][t]);
-        }
+        __m256i isum = join_quads(quads[0][t], quads[1][t]);
+        if constexpr (kQ4) isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(st[t][b]));
+        const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(dt[t][b]));
+        acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), d, acc[t]);
       }
     }
 #pragma unroll
     for (int t = 0; t < T; ++t) {
-#pragma unroll
-      for (int k = 0; k < R; ++k) a.y[(i + t) * a.y_stride + r + k] = hsum256(acc[k][t]);
+      float* out = a.y + (i + t) * a.y_stride + r;
+      if constexpr (R == kLanes) {
+        _mm256_storeu_ps(out, acc[t]);
+      } else {
+        _mm256_maskstore_ps(out, tail_mask(R), acc[t]);
+      }
     }
   }
 };
@@ -201,6 +284,19 @@ void quantize_avx2(const float* x, int64_t n, int8_t* qs, float* d) {
         _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + b * kQuantBlock),
                         _mm256_permutevar8x32_epi32(bytes, order));
+  }
+}
+
+void q4_bias_avx2(const int8_t* qs, int64_t n, int32_t* bias) {
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + b * kQuantBlock));
+    const __m256i pairs = _mm256_maddubs_epi16(ones8, x);  // |pair| ≤ 256: exact
+    const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    bias[b] = 8 * _mm_cvtsi128_si32(s);
   }
 }
 
@@ -266,6 +362,12 @@ void rows_avx2(const TensorView& w, const float* x, const QuantizedInputs& xq, i
       return;
     case TensorType::Q4_0:
       TileLoop<QuantTile<true>>::run({a}, n, r0, r1, a.w_stride);
+      return;
+    case TensorType::BF16:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      rows_kquants_avx2(w, x, xq, n, y, r0, r1);
       return;
   }
 }

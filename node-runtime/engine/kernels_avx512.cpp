@@ -290,6 +290,12 @@ void rows_avx512(const TensorView& w, const float* x, const QuantizedInputs& xq,
     case TensorType::Q8_0:
     case TensorType::Q4_0:
       break;
+    case TensorType::BF16:
+    case TensorType::Q4_K:
+    case TensorType::Q5_K:
+    case TensorType::Q6_K:
+      rows_kquants_avx512(w, x, xq, n, y, r0, r1);
+      return;
   }
   thread_local std::vector<float> scales;
   const int64_t rows = std::max(QuantTile<false>::kRows, QuantTile<false>::kRowsAlone);

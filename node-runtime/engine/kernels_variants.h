@@ -24,11 +24,19 @@ static_assert(sizeof(InputPair) == 192);
 // n inputs quantized for integer dot products with Q8_0 / Q4_0 weights: per 32 values,
 // a float scale (max |x| / 127) and the rounded int8 values (AVX2 reads these), and the
 // same as InputPairs (AVX-512 reads those).
+// For K-quant weights (kernels_kquants.cpp) `sums` also holds the sum of each 16
+// consecutive values of qs.
 struct QuantizedInputs {
   const int8_t* qs = nullptr;        // input i: qs + i * cols
   const float* d = nullptr;          // input i: d + i * blocks
+  const int32_t* q4_bias = nullptr;  // AVX2, Q4_0: 8 × Σ of each block's values, as d
   const InputPair* pairs = nullptr;  // AVX-512: input i: pairs + i * ((blocks + 1) / 2)
+  const int16_t* sums = nullptr;     // K-quants: input i: sums + i * (cols / 16)
 };
+
+// 8 × Σ of each 32-value block of one quantized input (n % 32 == 0): what Q4_0's offset
+// of 8 adds to a block's dot product with unsigned nibbles.
+void q4_bias_avx2(const int8_t* qs, int64_t n, int32_t* bias);
 
 // Fills the (blocks + 1) / 2 pairs of one input for weights stored as unsigned value +
 // offset (128 for Q8_0, 8 for Q4_0).
@@ -56,6 +64,18 @@ void rows_avx2(const TensorView& w, const float* x, const QuantizedInputs& xq, i
                int64_t r0, int64_t r1);
 void rows_avx512(const TensorView& w, const float* x, const QuantizedInputs& xq, int64_t n,
                  float* y, int64_t r0, int64_t r1);
+
+// K-quant (Q4_K, Q5_K, Q6_K) and BF16 weights: the same contract as the RowsKernels
+// above (kernels_kquants*.cpp). SIMD variants read inputs from quantize_kquant_inputs.
+void rows_kquants_scalar(const TensorView& w, const float* x, const QuantizedInputs& xq, int64_t n,
+                         float* y, int64_t r0, int64_t r1);
+void rows_kquants_avx2(const TensorView& w, const float* x, const QuantizedInputs& xq, int64_t n,
+                       float* y, int64_t r0, int64_t r1);
+void rows_kquants_avx512(const TensorView& w, const float* x, const QuantizedInputs& xq, int64_t n,
+                         float* y, int64_t r0, int64_t r1);
+// n inputs of `cols` floats (cols % 256 == 0) quantized as quantize_scalar does, with the
+// sums of each 16 values; thread-local buffers, valid until the next call on this thread.
+QuantizedInputs quantize_kquant_inputs(const float* x, int64_t n, int64_t cols);
 
 // The two halves of attention_head around its (shared, scalar) softmax:
 // scores: att[p] = (q·k_p) / √head_size; mix: out = Σ_p att[p] v_p.

@@ -21,15 +21,6 @@ inline float hsum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// 32 nibbles → 32 signed bytes (value − 8), low nibbles first as in ggml.
-inline __m256i unpack_q4(const uint8_t* qs) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i mask = _mm_set1_epi8(0x0f);
-  const __m128i lo = _mm_and_si128(packed, mask);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), mask);
-  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
-}
-
 // What every matmul tile reads: weight rows, inputs (float or quantized), outputs.
 struct TileArgs {
   const uint8_t* w = nullptr;  // row r at w + r * w_stride

@@ -18,48 +18,25 @@
 #include "model_loader.h"
 #include "pre_tokenizer.h"
 #include "quant.h"
+#include "quant_mix.h"
 #include "tokenizer.h"
 
 namespace llmops::engine {
 
 namespace {
 
-// general.file_type values (llama.cpp's LLAMA_FTYPE_*).
-uint32_t file_type_of(TensorType type) {
-  switch (type) {
-    case TensorType::F32:
-      return 0;
-    case TensorType::F16:
-      return 1;
-    case TensorType::Q4_0:
-      return 2;
-    case TensorType::Q8_0:
-      return 7;
-  }
-  return 0;
-}
-
-// Quantized types need rows of a multiple of 32; other tensors fall back to F16, as
-// llama.cpp's quantizer does.
-TensorType type_for_rows(TensorType asked, int64_t cols) {
-  if (is_quantized(asked) && cols % kQuantBlock != 0) return TensorType::F16;
-  return asked;
-}
-
 using RowSource = std::function<void(int64_t row, float* out)>;
 
-// A rows x cols weight in `asked` (or its fallback), encoded row by row when written.
+// A rows x cols weight in the type `plan` gives it, encoded row by row when written.
 void add_matrix(GgufWriter& w, const std::string& name, int64_t rows, int64_t cols,
-                TensorType asked, RowSource source) {
-  const TensorType type = type_for_rows(asked, cols);
+                const TensorTypePlan& plan, RowSource source) {
+  const TensorType type = plan.type_for(name, {cols, rows}, TensorType::F32);
   w.add_tensor(name, {cols, rows}, type, [=, source = std::move(source)] {
-    const size_t rb = row_bytes(type, cols);
-    std::vector<uint8_t> out(rb * static_cast<size_t>(rows));
-    std::vector<float> row(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      source(r, row.data());
-      quantize_row(type, row.data(), out.data() + rb * static_cast<size_t>(r), cols);
-    }
+    // Rows come from the source in order (a generator), then encode on every thread.
+    std::vector<float> values(static_cast<size_t>(rows * cols));
+    for (int64_t r = 0; r < rows; ++r) source(r, values.data() + r * cols);
+    std::vector<uint8_t> out(row_bytes(type, cols) * static_cast<size_t>(rows));
+    quantize_rows(type, values.data(), out.data(), rows, cols);
     return out;
   });
 }
@@ -101,13 +78,13 @@ void add_vocab_metadata(GgufWriter& w, const Vocab& vocab) {
 }
 
 void add_model_metadata(GgufWriter& w, const std::string& name, const ModelConfig& c,
-                        TensorType type, const Vocab& vocab, const std::string& chat_template) {
+                        FileType type, const Vocab& vocab, const std::string& chat_template) {
   const std::string a = c.arch + ".";
   w.add_string("general.architecture", c.arch);
   w.add_string("general.name", name);
   w.add_u32("general.alignment", 32);
-  w.add_u32("general.file_type", file_type_of(type));
-  if (is_quantized(type)) w.add_u32("general.quantization_version", 2);
+  w.add_u32("general.file_type", llama_file_type(type));
+  if (is_quantized(type.type)) w.add_u32("general.quantization_version", 2);
   w.add_u32(a + "context_length", static_cast<uint32_t>(c.context_length));
   w.add_u32(a + "embedding_length", static_cast<uint32_t>(c.dim));
   w.add_u32(a + "block_count", static_cast<uint32_t>(c.n_layers));
@@ -131,9 +108,10 @@ void add_model_metadata(GgufWriter& w, const std::string& name, const ModelConfi
 // llama.cpp's names and order; `rows_of(view)` gives the rows of the tensor that `view`
 // (a Model weight) describes.
 void add_model_tensors(GgufWriter& w, const ModelConfig& c, const ArchSpec& spec,
-                       bool shared_classifier, TensorType type,
+                       bool shared_classifier, FileType file_type,
                        const std::function<RowSource(const TensorView&)>& rows_of,
                        const ModelWeights& shapes) {
+  const TensorTypePlan type(file_type, c.n_layers, !shared_classifier);  // per tensor
   const int64_t dim = c.dim, hidden = c.hidden_dim, kv_dim = c.kv_dim(), q_dim = c.q_dim(),
                 vocab = c.vocab_size, head = c.head_size();
   add_matrix(w, "token_embd.weight", vocab, dim, type, rows_of(shapes.token_embd));

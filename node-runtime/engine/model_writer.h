@@ -4,18 +4,20 @@
 #include <cstdint>
 #include <string>
 
+#include "quant_mix.h"
 #include "tensor.h"
 
 namespace llmops::engine {
 
 // `llmops-runtime convert`: llama2.c checkpoint (+ tokenizer.bin) -> GGUF v3. Q/K are
-// copied as they are (both formats rotate adjacent pairs). Tensors whose rows are not a
-// multiple of 32 fall back to F16 when a quantized type is asked for; norms stay F32.
+// copied as they are (both formats rotate adjacent pairs). Weight matrices get the types
+// a TensorTypePlan (quant_mix.h) chooses for `type`, with its fallbacks for rows that are
+// not a whole number of blocks; norms stay F32.
 struct ConvertOptions {
   std::string in;         // llama2.c checkpoint
   std::string tokenizer;  // tokenizer.bin; required (a llama2.c file carries none)
   std::string out;        // .gguf path
-  TensorType type = TensorType::F32;
+  FileType type = TensorType::F32;
 };
 void convert_llama2c_to_gguf(const ConvertOptions& options);
 
@@ -38,7 +40,7 @@ struct MakeModelOptions {
   bool tied = false;        // no output.weight: the classifier is token_embd
   std::string vocab_from;
   std::string pre;  // byte-level BPE: another pre-tokenizer than the vocabulary's
-  TensorType type = TensorType::F32;
+  FileType type = TensorType::F32;
   std::string out;
   uint64_t seed = 1;
 };

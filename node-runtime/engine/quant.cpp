@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "kquants.h"
 
 namespace llmops::engine {
 
@@ -99,8 +103,46 @@ void quantize_row(TensorType type, const float* x, void* out, int64_t n) {
     case TensorType::Q4_0:
       quantize_q4_0(x, static_cast<BlockQ4_0*>(out), n / kQuantBlock);
       return;
+    case TensorType::BF16: {
+      auto* o = static_cast<uint16_t*>(out);
+      for (int64_t i = 0; i < n; ++i) o[i] = fp32_to_bf16(x[i]);
+      return;
+    }
+    case TensorType::Q4_K:
+      quantize_row_q4_k(x, static_cast<BlockQ4_K*>(out), n);
+      return;
+    case TensorType::Q5_K:
+      quantize_row_q5_k(x, static_cast<BlockQ5_K*>(out), n);
+      return;
+    case TensorType::Q6_K:
+      quantize_row_q6_k(x, static_cast<BlockQ6_K*>(out), n);
+      return;
   }
   throw std::invalid_argument("quantize_row: unsupported type");
+}
+
+void quantize_rows(TensorType type, const float* x, void* out, int64_t rows, int64_t cols) {
+  const size_t rb = row_bytes(type, cols);
+  auto run = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      quantize_row(type, x + r * cols, static_cast<uint8_t*>(out) + rb * static_cast<size_t>(r),
+                   cols);
+    }
+  };
+  constexpr int64_t kMinValuesPerThread = 1 << 16;
+  const int64_t threads = std::clamp<int64_t>(rows * cols / kMinValuesPerThread, 1,
+                                              std::max(1u, std::thread::hardware_concurrency()));
+  if (threads == 1) {
+    run(0, rows);
+    return;
+  }
+  std::vector<std::thread> workers;
+  const int64_t per = (rows + threads - 1) / threads;
+  for (int64_t t = 1; t < threads; ++t) {
+    workers.emplace_back(run, std::min(rows, t * per), std::min(rows, (t + 1) * per));
+  }
+  run(0, std::min(rows, per));
+  for (std::thread& w : workers) w.join();
 }
 
 void dequantize_row(TensorType type, const void* in, float* out, int64_t n) {
@@ -133,6 +175,20 @@ void dequantize_row(TensorType type, const void* in, float* out, int64_t n) {
       }
       return;
     }
+    case TensorType::BF16: {
+      const auto* h = static_cast<const uint16_t*>(in);
+      for (int64_t i = 0; i < n; ++i) out[i] = bf16_to_fp32(h[i]);
+      return;
+    }
+    case TensorType::Q4_K:
+      dequantize_row_q4_k(static_cast<const BlockQ4_K*>(in), out, n);
+      return;
+    case TensorType::Q5_K:
+      dequantize_row_q5_k(static_cast<const BlockQ5_K*>(in), out, n);
+      return;
+    case TensorType::Q6_K:
+      dequantize_row_q6_k(static_cast<const BlockQ6_K*>(in), out, n);
+      return;
   }
   throw std::invalid_argument("dequantize_row: unsupported type");
 }

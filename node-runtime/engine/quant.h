@@ -23,9 +23,12 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
-// Encode `n` floats into `type` (n % 32 == 0 for quantized types). `out` holds
-// row_bytes(type, n) bytes.
+// Encode `n` floats into `type` (n a multiple of block_elements(type)). `out` holds
+// row_bytes(type, n) bytes. K-quants and BF16: kquants.h.
 void quantize_row(TensorType type, const float* x, void* out, int64_t n);
+// quantize_row over `rows` rows of `cols` floats (row-major), split across the machine's
+// hardware threads when there is enough work (the K-quant encoders search per block).
+void quantize_rows(TensorType type, const float* x, void* out, int64_t rows, int64_t cols);
 // Decode `n` elements of a row in `type` into floats.
 void dequantize_row(TensorType type, const void* in, float* out, int64_t n);
 

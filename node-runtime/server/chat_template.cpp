@@ -16,10 +16,11 @@ std::string_view chat_format_name(ChatFormat format) {
   return "plain";
 }
 
-ChatFormat detect_chat_format(std::string_view jinja_template) {
-  if (jinja_template.find("<|im_start|>") != std::string_view::npos) return ChatFormat::ChatML;
-  if (jinja_template.find("[INST]") != std::string_view::npos) return ChatFormat::Llama2;
-  return ChatFormat::Plain;
+std::optional<ChatFormat> parse_chat_format(std::string_view name) {
+  for (ChatFormat f : {ChatFormat::Llama2, ChatFormat::ChatML, ChatFormat::Plain}) {
+    if (chat_format_name(f) == name) return f;
+  }
+  return std::nullopt;
 }
 
 namespace {

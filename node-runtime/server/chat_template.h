@@ -1,8 +1,8 @@
 // Turns chat messages into prompt tokens. A model with a tokenizer.chat_template has it
-// executed by our Jinja interpreter (ChatTemplate); a model without one gets a built-in
-// format: Llama-2 ([INST] … [/INST], one BOS…EOS per exchange), ChatML
-// (<|im_start|>role … <|im_end|>), or a plain documented format ("User: …" /
-// "Assistant: …" lines).
+// executed by our Jinja interpreter (ChatTemplate); a model without one gets the plain
+// documented format ("User: …" / "Assistant: …" lines), or the built-in format `serve
+// --chat-format` names: Llama-2 ([INST] … [/INST], one BOS…EOS per exchange) or ChatML
+// (<|im_start|>role … <|im_end|>).
 #pragma once
 
 #include <cstdint>
@@ -25,8 +25,9 @@ namespace llmops::server {
 enum class ChatFormat { Llama2, ChatML, Plain };
 std::string_view chat_format_name(ChatFormat format);
 
-// From a Jinja chat template as GGUF files carry it (empty: Plain).
-ChatFormat detect_chat_format(std::string_view jinja_template);
+// A built-in format by name (llama2, chatml, plain), as `serve --chat-format` takes it;
+// nullopt for any other name.
+std::optional<ChatFormat> parse_chat_format(std::string_view name);
 
 struct ChatMessage {
   std::string role;  // system | user | assistant

@@ -587,14 +587,16 @@ ReconcileDecision reconcile_deployment(const ReconcileInput& input) {
 
 ReconcileDecision invalid_spec_decision(const ReconcileInput& input, const std::string& message) {
   RolloutStatus before;
+  // The object itself may be anything (a JSON string, an array): no status, no generation.
+  const bool is_object = input.deployment.is_object();
   try {
-    const json status = input.deployment.value("status", json::object());
+    const json status = is_object ? input.deployment.value("status", json::object()) : json();
     if (status.is_object()) before = parse_rollout_status(status);
   } catch (const std::invalid_argument&) {
     // An unreadable status too: start from an empty one.
   }
   int64_t generation = 0;
-  if (auto metadata = input.deployment.find("metadata");
+  if (auto metadata = is_object ? input.deployment.find("metadata") : input.deployment.end();
       metadata != input.deployment.end() && metadata->is_object()) {
     if (auto value = metadata->find("generation");
         value != metadata->end() && value->is_number_integer())

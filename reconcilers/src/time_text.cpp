@@ -36,6 +36,10 @@ TimePoint parse_timestamp(const std::string& text) {
       consumed != 19) {
     return fail();
   }
+  if (parts.tm_mon < 1 || parts.tm_mon > 12 || parts.tm_mday < 1 || parts.tm_mday > 31 ||
+      parts.tm_hour > 23 || parts.tm_min > 59 || parts.tm_sec > 60) {
+    return fail();
+  }
   parts.tm_year -= 1900;
   parts.tm_mon -= 1;
   std::size_t pos = 19;
@@ -65,6 +69,14 @@ TimePoint parse_timestamp(const std::string& text) {
   }
   if (pos != text.size()) return fail();
   const std::time_t seconds = timegm(&parts) - offset_seconds;
+  // The clock counts nanoseconds in 64 bits: years up to 2262.
+  constexpr std::time_t kMaxSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count() -
+      1;
+  if (seconds > kMaxSeconds || seconds < -kMaxSeconds) {
+    throw std::invalid_argument("timestamp out of range (years 1678 to 2262): \"" + text + "\"");
+  }
   return std::chrono::system_clock::from_time_t(seconds) +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(Seconds(fraction));
 }

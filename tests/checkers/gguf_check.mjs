@@ -7,7 +7,7 @@
 // Always checked (format facts): the file parses; tensor_count and kv_count match what
 // was parsed; tensor names are unique; tensor offsets and the data section are aligned
 // (general.alignment, default 32); each tensor of a known type (F32, F16, BF16, Q4_0,
-// Q4_1, Q5_0, Q5_1, Q8_0) has rows that are a whole number of blocks and its bytes lie
+// Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K) has rows that are a whole number of blocks and its bytes lie
 // inside the file without overlapping another tensor. For general.architecture "llama"
 // also the keys llama.cpp needs, with the types it reads them as, and the tensor shapes
 // implied by them (token_embd = [embedding_length, vocab], attn_k = [E, E*kv/heads], ...).
@@ -26,7 +26,8 @@
 //                                    has type T (F32, F16, Q8_0, Q4_0, ...)
 //   weight_type: "Q8_0"              our writer's rule: norms (1-D) are F32; a matrix is
 //                                    weight_type when its rows are a whole number of
-//                                    blocks of that type, else F16 (F32 stays F32)
+//                                    blocks of that type, else Q8_0 for K-quants whose
+//                                    rows are whole 32-blocks, else F16 (F32 stays F32)
 //   no_space_in_tokens: true         no token contains a plain space (SentencePiece "▁")
 //   byte_tokens_type: 6              every "<0xHH>" token has this token_type
 //   tokenizer_bin: PATH              tokens and scores equal those of this llama2.c
@@ -155,7 +156,7 @@ if (dataOffset > fileSize) fail(`tensor data section starts at ${dataOffset}, pa
 // [elements per block, bytes per block]
 const blockLayout = {
   F32: [1, 4], F16: [1, 2], BF16: [1, 2], Q4_0: [32, 18], Q4_1: [32, 20], Q5_0: [32, 22],
-  Q5_1: [32, 24], Q8_0: [32, 34],
+  Q5_1: [32, 24], Q8_0: [32, 34], Q4_K: [256, 144], Q5_K: [256, 176], Q6_K: [256, 210],
 };
 const names = new Set();
 const ranges = [];
@@ -360,6 +361,7 @@ if (expect.weight_type !== undefined) {
     let want;
     if (t.shape.length === 1) want = "F32";
     else if (t.shape[0] % blockLayout[wt][0] === 0) want = wt;
+    else if (blockLayout[wt][0] === 256 && t.shape[0] % 32 === 0) want = "Q8_0";
     else want = wt === "F32" ? "F32" : "F16";
     if (t.dtype !== want)
       fail(`tensor ${t.name} [${t.shape}] has type ${t.dtype}; for --type ${wt} it should be ${want}`);

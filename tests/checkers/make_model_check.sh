@@ -24,6 +24,10 @@ case "$TYPE" in
   f16) wt=F16 ;;
   q8_0) wt=Q8_0 ;;
   q4_0) wt=Q4_0 ;;
+  bf16) wt=BF16 ;;
+  q4_k) wt=Q4_K ;;
+  q5_k) wt=Q5_K ;;
+  q6_k) wt=Q6_K ;;
   *) checkers_die "unknown type $TYPE" ;;
 esac
 if [ -n "$VOCAB_FROM" ]; then

@@ -22,7 +22,7 @@ ContainerRun exited(int code, bool done) {
   container.name = "c";
   container.everStarted = true;
   container.done = done;
-  container.lastTermination = Termination{code, 0, code ? "Error" : "Completed", {}, {}};
+  container.lastTermination = Termination{code, 0, code ? "Error" : "Completed", {}, {}, {}};
   return container;
 }
 
@@ -48,7 +48,7 @@ TEST(PodStatus, ReadyConditionsAndContainerStates) {
   running.everStarted = true;
   running.ready = true;
   running.restartCount = 2;
-  running.lastTermination = Termination{3, 0, "Error", {}, {}};
+  running.lastTermination = Termination{3, 0, "Error", {}, {}, {}};
   Json pod = {{"spec", {{"containers", Json::array({{{"name", "c"}}})}}}};
   auto now = Clock::now();
   Json status = podStatus(pod, runWith({running}), now);

@@ -367,8 +367,9 @@ TEST(GgufBadFiles, MisalignedOffset) {
 
 TEST(GgufBadFiles, UnsupportedTensorType) {
   EXPECT_PARSE_ERROR(
-      one_tensor({256}, 12, 0, 1024),
-      "tensor t has unsupported type id 12 (q4_K) (supported: f32, f16, q4_0, q8_0)");
+      one_tensor({256}, 11, 0, 1024),
+      "tensor t has unsupported type id 11 (q3_K) (supported: f32, f16, bf16, q4_0, q8_0, "
+      "q4_K, q5_K, q6_K)");
   EXPECT_PARSE_ERROR(one_tensor({4}, 1000, 0, 64), "tensor t has unsupported type id 1000");
 }
 

@@ -209,5 +209,54 @@ TEST(QuantizeInputs, SimdMatchesScalarBitForBit) {
   EXPECT_EQ(d_scalar[0], 0.0f);  // the all-zero block
 }
 
+// Weight bytes at the ends of their ranges (Q8_0 −128 and 127, Q4_0 nibbles 0 and 15),
+// which no quantizer of ours writes but a file may hold: the integer paths stay exact
+// (no int8 or int16 overflow), so every variant stays within the inputs' 8-bit error of
+// the reference, and batching still changes no bit.
+TEST(MatmulBatch, ExtremeWeightBytesStayExact) {
+  const int64_t rows = 11, cols = 96, n = 5;
+  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0}) {
+    Matrix m = random_matrix(type, rows, cols, 51);
+    const size_t row_size = row_bytes(type, cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        uint8_t* block = m.bytes.data() + r * row_size + b * (type == TensorType::Q8_0 ? 34 : 18);
+        const int values = type == TensorType::Q8_0 ? 32 : 16;
+        for (int j = 0; j < values; ++j) {
+          const bool low = (r + b + j) % 2 == 0;
+          block[2 + j] = type == TensorType::Q8_0 ? (low ? 0x80 : 0x7f) : (low ? 0x00 : 0xff);
+        }
+      }
+    }
+    auto x = random_inputs(n, cols, 52);
+    for (int64_t j = 0; j < cols; j += 3) x[j] = j % 2 ? 127.0f : -127.0f;  // full-scale int8s
+    std::vector<float> scalar(n * rows);
+    {
+      VariantScope scope(KernelVariant::Scalar);
+      matmul(m.view, x.data(), n, scalar.data());
+    }
+    for (KernelVariant v : supported_variants()) {
+      SCOPED_TRACE(std::string(type_name(type)) + " " + std::string(kernel_variant_name(v)));
+      VariantScope scope(v);
+      std::vector<float> y(n * rows);
+      matmul(m.view, x.data(), n, y.data());
+      for (int64_t i = 0; i < n; ++i) {
+        std::vector<float> alone(rows);
+        matmul(m.view, x.data() + i * cols, 1, alone.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          double magnitude = 0;
+          std::vector<float> w(cols);
+          dequantize_row(type, m.view.row(r), w.data(), cols);
+          for (int64_t j = 0; j < cols; ++j) magnitude += std::fabs(w[j] * x[i * cols + j]);
+          ASSERT_NEAR(y[i * rows + r], scalar[i * rows + r], 2e-2 * magnitude + 1e-5)
+              << "row " << r << " input " << i;
+          ASSERT_EQ(std::memcmp(&y[i * rows + r], &alone[r], sizeof(float)), 0)
+              << "row " << r << " input " << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace llmops::engine

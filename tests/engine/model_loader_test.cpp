@@ -346,10 +346,10 @@ TEST(GgufBadModels, UnsupportedTensorType) {
   auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
   ASSERT_NE(it, bytes.end());
   const size_t type_at = static_cast<size_t>(it - bytes.begin()) + name.size() + 4 + 2 * 8;
-  const uint32_t q6_k = 14;
-  std::memcpy(bytes.data() + type_at, &q6_k, 4);
+  const uint32_t q3_k = 11;
+  std::memcpy(bytes.data() + type_at, &q3_k, 4);
   EXPECT_LOAD_ERROR(bytes, "t.gguf",
-                    "tensor blk.0.attn_q.weight has unsupported type id 14 (q6_K)");
+                    "tensor blk.0.attn_q.weight has unsupported type id 11 (q3_K)");
 }
 
 TEST(GgufBadModels, BadHyperParameters) {

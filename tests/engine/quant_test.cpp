@@ -114,7 +114,7 @@ TEST(Quant, RowsNotMultipleOf32AreRejectedForQuantizedTypes) {
 TEST(Quant, TypeNamesParse) {
   EXPECT_EQ(parse_type_name("q8_0"), TensorType::Q8_0);
   EXPECT_EQ(parse_type_name("f16"), TensorType::F16);
-  EXPECT_THROW(parse_type_name("q5_k"), std::invalid_argument);
+  EXPECT_THROW(parse_type_name("q3_k"), std::invalid_argument);
   EXPECT_TRUE(is_supported_type(8));
   EXPECT_FALSE(is_supported_type(3));
 }

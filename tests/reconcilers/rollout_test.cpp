@@ -872,5 +872,18 @@ TEST(Rollout, InvalidSpecsAreReportedInTheStatus) {
   EXPECT_NE(decision.status_json["phase"], "Degraded");
 }
 
+// Found by reconcilers_prometheus_text_fuzz: an object that is not a JSON object at all
+// (a string, an array, null) is refused by the reconciler and still gets a decision.
+TEST(InvalidSpec, ObjectThatIsNotAnObject) {
+  for (const json& object : {json("{mea~"), json::array({1, 2}), json(nullptr), json(3)}) {
+    EXPECT_THROW(reconcile_deployment({object, {}, std::nullopt, start_time(), {}}),
+                 std::invalid_argument)
+        << object.dump();
+    const auto decision =
+        invalid_spec_decision({object, {}, std::nullopt, start_time(), {}}, "not an object");
+    EXPECT_EQ(decision.status_json["phase"], "Degraded") << object.dump();
+  }
+}
+
 }  // namespace
 }  // namespace llmops::reconcilers

@@ -17,12 +17,15 @@ using engine::Vocab;
 
 const std::string kModels = std::string(LLMOPS_SHARED_DIR) + "/models";
 
-TEST(ChatTemplate, DetectsTheKnownFormats) {
-  EXPECT_EQ(detect_chat_format(""), ChatFormat::Plain);
-  EXPECT_EQ(detect_chat_format("{% for m in messages %}<|im_start|>{{ m.role }}..."),
-            ChatFormat::ChatML);
-  EXPECT_EQ(detect_chat_format("{{ bos_token + '[INST] ' + content + ' [/INST]' }}"),
-            ChatFormat::Llama2);
+TEST(ChatTemplate, BuiltInFormatsByName) {
+  EXPECT_EQ(parse_chat_format("plain"), ChatFormat::Plain);
+  EXPECT_EQ(parse_chat_format("chatml"), ChatFormat::ChatML);
+  EXPECT_EQ(parse_chat_format("llama2"), ChatFormat::Llama2);
+  EXPECT_EQ(parse_chat_format("ChatML"), std::nullopt);
+  EXPECT_EQ(parse_chat_format(""), std::nullopt);
+  for (ChatFormat f : {ChatFormat::Llama2, ChatFormat::ChatML, ChatFormat::Plain}) {
+    EXPECT_EQ(parse_chat_format(chat_format_name(f)), f);
+  }
 }
 
 TEST(ChatTemplate, Llama2FollowsMetasReference) {

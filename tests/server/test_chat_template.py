@@ -3,7 +3,9 @@ the same path a GGUF's tokenizer.chat_template takes): the server's prompt is ex
 ids `llmops-runtime chat-template --ids` prints (same prompt_tokens, same greedy text as
 /v1/completions given those ids); a template that raises answers 400 naming its message;
 a template that does not parse answers chat requests 400 naming the line and column while
-/v1/completions keeps working.
+/v1/completions keeps working. `--chat-format llama2` renders Meta's format instead of any
+template (the same ids as that text sent to /v1/completions); an unknown name is a usage
+error.
 """
 
 import json
@@ -80,6 +82,25 @@ def test(env):
               f"syntax error: {error['message']!r}")
         status, _, body = server.post_json("/v1/completions", {"prompt": "Hi", "max_tokens": 2})
         check(status == 200, f"completions next to a broken chat template: {status} {body}")
+
+    with RuntimeServer(env, ["--model", str(model), "--chat-format", "llama2"],
+                       name="llama2") as server:
+        check("chat_format=llama2" in server.log(), f"no chat_format=llama2 in:\n{server.log()}")
+        status, _, body = chat(server, MESSAGES)
+        check(status == 200, f"llama2 chat: {status} {body}")
+        text = "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi <|assistant|> there [/INST]"
+        status, _, completion = server.post_json(
+            "/v1/completions", {"prompt": text, "max_tokens": 8, "temperature": 0})
+        check(status == 200, f"completion: {status} {completion}")
+        check(body["usage"]["prompt_tokens"] == completion["usage"]["prompt_tokens"],
+              f"llama2: chat prompt_tokens {body['usage']} != completion's {completion['usage']}")
+        check(body["choices"][0]["message"]["content"] == completion["choices"][0]["text"],
+              f"llama2: chat and completion of the same text differ: {body} vs {completion}")
+
+    bad = subprocess.run([env.runtime, "serve", "--model", str(model), "--chat-format", "vicuna"],
+                         capture_output=True, text=True, timeout=60)
+    check(bad.returncode == 2 and "not one of llama2, chatml, plain" in bad.stderr,
+          f"--chat-format vicuna: exit {bad.returncode}, {bad.stderr!r}")
 
 
 if __name__ == "__main__":
