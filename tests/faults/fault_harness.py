@@ -366,6 +366,7 @@ class RealControlPlane(_ClusterBase):
         self.processes = []
         self.relays = {}  # namespace name -> the host relay's port to the apiserver
         self.saved_argv = None
+        self.restarted = False
         self.argv_file = os.path.join(self.real.dir, "pids", "kube-apiserver.argv")
         try:
             if not self.audit_files():
@@ -418,6 +419,7 @@ class RealControlPlane(_ClusterBase):
     def start_apiserver(self):
         """Starts it with the command line in pids/kube-apiserver.argv and waits for
         /readyz; fails at once, with its log, if it exits."""
+        self.restarted = True
         log = os.path.join(self.real.dir, "logs", "kube-apiserver.log")
         offset = os.path.getsize(log) if os.path.exists(log) else 0
         self.real.start_component("kube-apiserver")
@@ -547,12 +549,36 @@ class RealControlPlane(_ClusterBase):
         wait("the fault case's pods gone", lambda: not (self.get(
             "pods", "-n", "default", "-l", "llmops.dev/deployment") or {}).get("items"), 120, 1)
 
+    def scheduler_settled(self):
+        """After apiserver restarts the real kube-scheduler may still be backing off (it got
+        "forbidden" while RBAC loaded): until a probe pod is scheduled again, so that the
+        next test on the shared cluster does not pay for it."""
+        probe = {"apiVersion": "v1", "kind": "Pod",
+                 "metadata": {"name": "faults-scheduler-probe", "namespace": "default"},
+                 "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                          "containers": [{"name": "probe", "image": "llmops-runtime",
+                                          "args": ["--version"]}]}}
+        self.kubectl("delete", "pod", "-n", "default", "faults-scheduler-probe", "--grace-period=0",
+                     "--force", "--ignore-not-found", check=False)
+        self.kubectl("create", "-f", "-", stdin=json.dumps(probe))
+        started = time.time()
+        try:
+            wait("the scheduler to schedule again", lambda: (self.get(
+                "pod", "-n", "default", "faults-scheduler-probe") or {}).get(
+                "spec", {}).get("nodeName"), 120, 0.5)
+            print(f"the scheduler schedules again ({time.time() - started:.1f} s)", flush=True)
+        finally:
+            self.kubectl("delete", "pod", "-n", "default", "faults-scheduler-probe",
+                         "--grace-period=0", "--force", "--wait=false", check=False)
+
     def close(self):
         self.stop_processes()
         try:
             self.clean()
         finally:
             self.restore_apiserver()
+            if self.restarted:
+                self.scheduler_settled()
 
 
 def local_ports(pid, remote_port):
