@@ -490,7 +490,8 @@ class RealControlPlane(_ClusterBase):
         csr = run("openssl", "req", "-new", "-key", key, "-subj",
                   f"/O=system:masters/CN={name}").stdout
         run("openssl", "x509", "-req", "-CA", os.path.join(pki, "ca.crt"),
-            "-CAkey", os.path.join(pki, "ca.key"), "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
+            "-CAkey", os.path.join(pki, "ca.key"),
+            "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
             "-days", "1", "-sha256", "-extfile", ext, "-out", crt, input=csr)
         encoded = {}
         for field, path in (("client-certificate-data", crt), ("client-key-data", key)):

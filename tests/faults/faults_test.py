@@ -353,7 +353,8 @@ def watch_expiry(work):
             t.start()
         started = time.time()
         patch_model(cluster, models, "v2")
-        h.wait("the rollout to finish with watches expiring", lambda: h.healthy_on(2)(cluster.deployment()), 240)
+        h.wait("the rollout to finish with watches expiring",
+               lambda: h.healthy_on(2)(cluster.deployment()), 240)
         print(f"rollout to revision 2 in {time.time() - started:.0f} s", flush=True)
         started = time.time()
         patch_model(cluster, models, "v3")
