@@ -25,6 +25,15 @@ bool isNamespace(const std::string& resource) {
   return resource == "/namespaces";
 }
 
+// A pod on a node deleted with a grace period: its kubelet stops the containers and then
+// deletes it with grace 0, as with a real apiserver; the collector must not remove it.
+bool awaitsKubelet(const std::string& resource, const Json& object) {
+  if (resource != "/pods" || object["spec"].value("nodeName", "").empty()) return false;
+  const auto& metadata = object["metadata"];
+  const auto grace = metadata.find("deletionGracePeriodSeconds");
+  return grace != metadata.end() && grace->is_number_integer() && grace->get<int64_t>() > 0;
+}
+
 }  // namespace
 
 bool GarbageCollector::isNamespacedResource(const std::string& resource) const {
@@ -157,7 +166,7 @@ void GarbageCollector::settle() {
           dependentsOf(object).empty()) {
         removeNow(resource, object);
         progress = true;
-      } else if (finalizers.empty()) {
+      } else if (finalizers.empty() && !awaitsKubelet(resource, object)) {
         removeNow(resource, object);
         progress = true;
       }
