@@ -17,7 +17,7 @@
 # Output: DIR/<name>.oci.tar (OCI archives, reference T) and DIR/digests.txt
 # ("<name>:<T>@sha256:..." per image: the manifest digest a registry keeps when the
 # archive is copied there with skopeo).
-# Cached under ${LLMOPS_CACHE:-~/.cache/llmops}/images: the base (keyed by its recipe),
+# Cached under ${LLMOPS_CACHE_DIR:-~/.cache/llmops}/images: the base (keyed by its recipe),
 # buildah's storage (every layer, so an unchanged build stage is reused) and the build
 # stage's ccache. Needs root (debootstrap, chroot) and buildah, debootstrap
 # (scripts/install-deps.sh).
@@ -71,7 +71,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-cache="${LLMOPS_CACHE:-$HOME/.cache/llmops}/images"
+cache="${LLMOPS_CACHE_DIR:-$HOME/.cache/llmops}/images"
 mkdir -p "$cache/tmp" "$out"
 out="$(cd "$out" && pwd)"
 # buildah keeps RUN --mount=type=cache folders (the build stage's ccache) under TMPDIR.

@@ -4,7 +4,7 @@
 # arguments given.
 #   scripts/helm.sh lint --strict charts/llmops
 #   scripts/helm.sh --path        build if needed, print the binary's path
-# LLMOPS_CACHE overrides ~/.cache/llmops. Needs Go (1.26) and the Go module proxy once.
+# LLMOPS_CACHE_DIR overrides ~/.cache/llmops. Needs Go (1.26) and the Go module proxy once.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 module="$repo/tools/helm"
@@ -13,7 +13,7 @@ if [ -z "$version" ]; then
   echo "helm.sh: no helm.sh/helm/v4 version in $module/go.mod" >&2
   exit 1
 fi
-cache="${LLMOPS_CACHE:-$HOME/.cache/llmops}/helm-$version"
+cache="${LLMOPS_CACHE_DIR:-$HOME/.cache/llmops}/helm-$version"
 helm="$cache/helm"
 
 if [ ! -x "$helm" ]; then
