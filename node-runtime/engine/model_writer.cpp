@@ -77,8 +77,8 @@ void add_vocab_metadata(GgufWriter& w, const Vocab& vocab) {
   if (!bpe && !vocab.add_space_prefix) w.add_bool("tokenizer.ggml.add_space_prefix", false);
 }
 
-void add_model_metadata(GgufWriter& w, const std::string& name, const ModelConfig& c,
-                        FileType type, const Vocab& vocab, const std::string& chat_template) {
+void add_model_metadata(GgufWriter& w, const std::string& name, const ModelConfig& c, FileType type,
+                        const Vocab& vocab, const std::string& chat_template) {
   const std::string a = c.arch + ".";
   w.add_string("general.architecture", c.arch);
   w.add_string("general.name", name);
