@@ -61,9 +61,11 @@ def main():
     try:
         models = h.make_models(work)
         router_port = h.free_port()
-        operator = cluster.spawn("operator", h.operator_argv(cluster))
+        operator = cluster.spawn("operator", h.operator_argv(
+            cluster.endpoint("llmops-operator").kubeconfig))
         router = cluster.spawn("router", [h.ROUTER, "--listen", f"127.0.0.1:{router_port}",
-                                          "--kubeconfig", cluster.kubeconfig])
+                                          "--kubeconfig",
+                                          cluster.endpoint("llmops-router").kubeconfig])
         steps = [{"setWeight": 30}, {"pause": {"duration": "10s"}}, {"setWeight": 70},
                  {"pause": {"duration": "10s"}}]
         obj = h.llmd(models, steps)
