@@ -38,8 +38,8 @@ double number_flag(const std::string& flag, const std::string& text, double min_
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || value < min_value)
-    throw llmops::kube::UsageError(flag + " wants a number >= " + std::to_string(min_value) +
-                                   ", got " + text);
+    throw llmops::UsageError(flag + " wants a number >= " + std::to_string(min_value) + ", got " +
+                             text);
   return value;
 }
 
@@ -62,12 +62,12 @@ OwnFlags take_own_flags(std::vector<char*>& args) {
       continue;
     }
     if (!has_value) {
-      if (i + 1 >= args.size()) throw llmops::kube::UsageError(name + " needs a value");
+      if (i + 1 >= args.size()) throw llmops::UsageError(name + " needs a value");
       value = args[++i];
     }
     if (name == "--router-metrics-url") {
       if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
-        throw llmops::kube::UsageError("--router-metrics-url wants an http(s) URL, got " + value);
+        throw llmops::UsageError("--router-metrics-url wants an http(s) URL, got " + value);
       flags.router_metrics_urls.push_back(value);
     } else if (name == "--scale-down-delay-seconds") {
       flags.scale_down_delay_seconds = number_flag(name, value, 0);

@@ -4,33 +4,6 @@
 
 namespace llmops::router {
 
-HostPort parse_host_port(const std::string& text, const std::string& flag) {
-  HostPort result;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw UsageError(flag + ": \"" + text + "\" is not [IPv6]:port");
-    }
-    result.host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw UsageError(flag + ": \"" + text + "\" is not host:port");
-    }
-    result.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoi(port) > 65535) {
-    throw UsageError(flag + ": \"" + text + "\" has no valid port (0-65535)");
-  }
-  result.port = static_cast<uint16_t>(std::stoi(port));
-  return result;
-}
-
 RouterFlags parse_router_flags(const std::vector<std::string>& args) {
   RouterFlags flags;
   bool has_listen = false;

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     if (command == "chat-template") return llmops::cli::run_chat_template(rest);
     std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
-  } catch (const llmops::cli::UsageError& e) {
+  } catch (const llmops::UsageError& e) {
     std::cerr << "llmops-runtime " << command << ": " << e.what()
               << "\n(see llmops-runtime --help)\n";
     return 2;

@@ -7,6 +7,8 @@
 #include <csignal>
 #include <thread>
 
+#include "llmops/common/host_port.h"
+
 namespace llmops::kube {
 
 std::string operator_usage(const std::string& program, const std::string& extra_help) {
@@ -83,11 +85,7 @@ OperatorFlags parse_operator_flags(int argc, char** argv,
   for (const auto& [flag, address] : {std::pair{"--metrics-addr", flags.metrics_addr},
                                       std::pair{"--health-addr", flags.health_addr}}) {
     if (address == "0") continue;
-    try {
-      parse_host_port(address, flag);
-    } catch (const std::invalid_argument& error) {
-      throw UsageError(error.what());
-    }
+    parse_host_port(address, flag, EmptyHost::kAnyAddress);
   }
   return flags;
 }

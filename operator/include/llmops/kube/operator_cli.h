@@ -4,18 +4,15 @@
 #pragma once
 
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "llmops/common/usage_error.h"
 #include "llmops/kube/manager.h"
 
 namespace llmops::kube {
 
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using llmops::UsageError;  // common/'s, for code that uses namespace llmops::kube
 
 struct OperatorFlags {
   std::string kubeconfig;
