@@ -17,6 +17,7 @@
 #include "kubelet.h"
 #include "kubelet_command.h"
 #include "llmops/common/http_server.h"
+#include "llmops/common/logging.h"
 #include "local_client.h"
 #include "node_controller.h"
 #include "object_store.h"
@@ -120,6 +121,7 @@ int recordedPort(const std::string& dataDir) {
 int main(int argc, char** argv) {
   using namespace llmops;
   using namespace llmops::devcluster;
+  setup_logging("info", "llmops-devcluster");
   if (argc > 1 && std::string(argv[1]) == "kubelet") {
     return runKubeletCommand(argc - 1, argv + 1);
   }

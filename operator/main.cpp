@@ -11,6 +11,7 @@
 
 #include "llmdeployment/canary_sampler.h"
 #include "llmdeployment/deployment_controller.h"
+#include "llmops/common/logging.h"
 #include "llmops/kube/operator_cli.h"
 #include "llmops/kube/owner_refs.h"
 #include "llmops/version.h"
@@ -108,7 +109,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    setup_logging(flags.log_level);
+    llmops::setup_logging(flags.log_level);
     Manager manager(manager_options(flags, "llmops-operator"));
     Informer& deployments = manager.informer_for(kLlmDeployments);
     Informer& pods = manager.informer_for(kPods, llmops::reconcilers::kDeploymentLabel);

@@ -1,5 +1,4 @@
 // llmops-runtime: the CPU inference runtime's command line.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "llmops/common/logging.h"
 #include "llmops/version.h"
 
 namespace {
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Logs go to stderr: stdout carries the commands' output (generated text, ids, JSON).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("llmops-runtime"));
+  llmops::setup_logging("info", "llmops-runtime");
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   try {

@@ -1,6 +1,5 @@
 #include "llmops/kube/operator_cli.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -111,14 +110,6 @@ ManagerOptions manager_options(const OperatorFlags& flags, const std::string& co
       flags.lease_namespace.empty() ? options.rest.namespace_name : flags.lease_namespace;
   options.component = component;
   return options;
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("llmops");
-  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);  // tests and log shippers read it live
-  spdlog::set_default_logger(logger);
 }
 
 void block_termination_signals() {

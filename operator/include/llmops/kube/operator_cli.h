@@ -40,9 +40,6 @@ OperatorFlags parse_operator_flags(int argc, char** argv,
 // Loads the kubeconfig (or in-cluster config) the flags name; logs insecure mode loudly.
 ManagerOptions manager_options(const OperatorFlags& flags, const std::string& component);
 
-// key=value lines with UTC timestamps on stderr.
-void setup_logging(const std::string& level);
-
 // Blocks SIGTERM and SIGINT in this thread and every thread started after: call first
 // thing in main, so that only run_until_signal's thread receives them.
 void block_termination_signals();
