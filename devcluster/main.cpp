@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "api_server.h"
 #include "container_spec.h"
@@ -16,6 +17,8 @@
 #include "endpoints_controller.h"
 #include "kubelet.h"
 #include "kubelet_command.h"
+#include "llmops/common/flags.h"
+#include "llmops/common/host_port.h"
 #include "llmops/common/http_server.h"
 #include "llmops/common/logging.h"
 #include "local_client.h"
@@ -27,13 +30,18 @@
 #include "scheduler.h"
 #include "tls_material.h"
 
+using llmops::FlagSet;
+using llmops::HostPort;
+using llmops::parse_host_port;
+using llmops::UsageError;
+
 namespace {
 
 struct Flags {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string dataDir;
-  std::size_t watchHistory = 10000;
+  int watchHistory = 10000;
   int bookmarkIntervalMs = 5000;
   int threads = 4;
   int nodes = 1;
@@ -42,69 +50,80 @@ struct Flags {
   double restartBackoffSeconds = 10;
 };
 
+// The flags, bound to `flags`; the help text is written from these declarations.
+FlagSet flagSet(Flags& flags) {
+  FlagSet set(
+      "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR [flags]\n"
+      "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)",
+      "A kubectl-compatible Kubernetes API server with its controllers and kubelet.");
+  set.custom(
+         "--listen",
+         [&flags](const std::string& v) {
+           HostPort address = parse_host_port(v, "--listen");
+           flags.host = address.host;
+           flags.port = address.port;
+         },
+         "where the API server listens (port 0: any free port)", "HOST:PORT")
+      .text("--data-dir", &flags.dataDir, "objects, TLS material and logs", "DIR")
+      .integer("--watch-history", &flags.watchHistory, "watch events kept for resumption", 0,
+               100000000, "EVENTS")
+      .integer("--bookmark-interval-ms", &flags.bookmarkIntervalMs, "period of watch bookmarks", 1,
+               86400000, "MS")
+      .integer("--threads", &flags.threads, "HTTP worker threads", 1, 1024)
+      .integer("--nodes", &flags.nodes, "nodes sharing the machine", 1, 64)
+      .text("--pod-cidr", &flags.podCidr, "pod IPs, inside 127.0.0.0/8 (a /24 of its own)", "CIDR")
+      .custom(
+          "--image-map",
+          [&flags](const std::string& mapping) {
+            auto equals = mapping.find('=');
+            if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
+              throw UsageError("--image-map wants NAME=PATH");
+            }
+            flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
+          },
+          "run images named NAME with PATH (repeatable)", "NAME=PATH")
+      .custom(
+          "--restart-backoff-seconds",
+          [&flags](const std::string& v) {
+            std::size_t used = 0;
+            double seconds = -1;
+            try {
+              seconds = std::stod(v, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used == 0 || used != v.size() || !(seconds >= 0)) {
+              throw UsageError("--restart-backoff-seconds must be a number >= 0, got \"" + v +
+                               "\"");
+            }
+            flags.restartBackoffSeconds = seconds;
+          },
+          "first container restart back-off", "S", "10");
+  return set;
+}
+
 [[noreturn]] void usage(const std::string& error) {
-  std::cerr << "error: " << error << "\n"
-            << "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR\n"
-            << "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)\n"
-            << "  [--watch-history EVENTS]      watch events kept for resumption (10000)\n"
-            << "  [--bookmark-interval-ms MS]   period of watch bookmarks (5000)\n"
-            << "  [--threads N]                 HTTP worker threads (4)\n"
-            << "  [--nodes N]                   nodes sharing the machine (1)\n"
-            << "  [--pod-cidr CIDR]             pod IPs, inside 127.0.0.0/8 (a /24 of its own)\n"
-            << "  [--image-map NAME=PATH]       run images named NAME with PATH (repeatable)\n"
-            << "  [--restart-backoff-seconds S] first container restart back-off (10)\n";
+  Flags defaults;
+  std::cerr << "error: " << error << "\n" << flagSet(defaults).help();
   std::exit(2);
 }
 
 Flags parseFlags(int argc, char** argv) {
   Flags flags;
-  bool listenSet = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(arg + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (arg == "--listen") {
-        std::string listen = value();
-        auto colon = listen.rfind(':');
-        if (colon == std::string::npos) usage("--listen wants HOST:PORT");
-        flags.host = listen.substr(0, colon);
-        flags.port = std::stoi(listen.substr(colon + 1));
-        if (flags.port < 0 || flags.port > 65535) usage("port out of range");
-        listenSet = true;
-      } else if (arg == "--data-dir") {
-        flags.dataDir = value();
-      } else if (arg == "--watch-history") {
-        flags.watchHistory = std::stoul(value());
-      } else if (arg == "--bookmark-interval-ms") {
-        flags.bookmarkIntervalMs = std::stoi(value());
-      } else if (arg == "--threads") {
-        flags.threads = std::stoi(value());
-      } else if (arg == "--nodes") {
-        flags.nodes = std::stoi(value());
-        if (flags.nodes < 1 || flags.nodes > 64) usage("--nodes must be 1..64");
-      } else if (arg == "--pod-cidr") {
-        flags.podCidr = value();
-      } else if (arg == "--image-map") {
-        std::string mapping = value();
-        auto equals = mapping.find('=');
-        if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
-          usage("--image-map wants NAME=PATH");
-        }
-        flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
-      } else if (arg == "--restart-backoff-seconds") {
-        flags.restartBackoffSeconds = std::stod(value());
-        if (flags.restartBackoffSeconds < 0) usage("--restart-backoff-seconds must be >= 0");
-      } else {
-        usage("unknown flag " + arg);
-      }
-    } catch (const std::logic_error&) {
-      usage("invalid value for " + arg);
-    }
+  FlagSet set = flagSet(flags);
+  try {
+    const std::vector<std::string> rest =
+        set.parse(std::vector<std::string>(argv + 1, argv + argc));
+    if (!rest.empty()) usage("unexpected argument " + rest.front());
+  } catch (const UsageError& error) {
+    usage(error.what());
   }
-  if (!listenSet) usage("--listen is required");
+  if (set.help_requested()) {
+    Flags defaults;
+    std::cout << flagSet(defaults).help();
+    std::exit(0);
+  }
+  if (!set.seen("--listen")) usage("--listen is required");
   if (flags.dataDir.empty()) usage("--data-dir is required");
   return flags;
 }
@@ -136,7 +155,7 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::create_directories(flags.dataDir);
     TlsMaterial tls = ensureTlsMaterial(flags.dataDir, flags.host);
-    ObjectStore store({flags.dataDir, flags.watchHistory, 5000});
+    ObjectStore store({flags.dataDir, static_cast<std::size_t>(flags.watchHistory), 5000});
     ResourceRegistry registry;
     ApiServer api(store, registry,
                   {tls.token, flags.dataDir + "/access.log", "",
