@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "llmops/common/flags.h"
 #include "llmops/common/usage_error.h"
 #include "llmops/kube/manager.h"
 
 namespace llmops::kube {
 
+using llmops::FlagSet;
 using llmops::UsageError;  // common/'s, for code that uses namespace llmops::kube
 
 struct OperatorFlags {
@@ -30,6 +32,12 @@ struct OperatorFlags {
   std::map<std::string, std::string> extra;
 };
 
+// Declares the shared flags on `set`, bound to `flags` (whose values are the defaults).
+void declare_operator_flags(FlagSet& set, OperatorFlags& flags);
+// After parsing: the addresses are HOST:PORT or "0". Throws UsageError.
+void check_operator_flags(const OperatorFlags& flags);
+std::string operator_synopsis(const std::string& program);
+// The synopsis, the shared flags (help written from their declarations), then `extra_help`.
 std::string operator_usage(const std::string& program, const std::string& extra_help = "");
 
 // Throws UsageError for unknown flags and bad values. `extra_flags` lists additional
