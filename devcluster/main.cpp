@@ -14,11 +14,11 @@
 #include "api_server.h"
 #include "container_spec.h"
 #include "controller_loop.h"
+#include "devcluster_flags.h"
 #include "endpoints_controller.h"
 #include "kubelet.h"
 #include "kubelet_command.h"
 #include "llmops/common/flags.h"
-#include "llmops/common/host_port.h"
 #include "llmops/common/http_server.h"
 #include "llmops/common/logging.h"
 #include "local_client.h"
@@ -31,9 +31,10 @@
 #include "tls_material.h"
 
 using llmops::FlagSet;
-using llmops::HostPort;
-using llmops::parse_host_port;
 using llmops::UsageError;
+using llmops::devcluster::addImageMapFlag;
+using llmops::devcluster::addListenFlag;
+using llmops::devcluster::addRestartBackoffFlag;
 
 namespace {
 
@@ -56,73 +57,30 @@ FlagSet flagSet(Flags& flags) {
       "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR [flags]\n"
       "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)",
       "A kubectl-compatible Kubernetes API server with its controllers and kubelet.");
-  set.custom(
-         "--listen",
-         [&flags](const std::string& v) {
-           HostPort address = parse_host_port(v, "--listen");
-           flags.host = address.host;
-           flags.port = address.port;
-         },
-         "where the API server listens (port 0: any free port)", "HOST:PORT")
-      .text("--data-dir", &flags.dataDir, "objects, TLS material and logs", "DIR")
+  addListenFlag(set, &flags.host, &flags.port,
+                "where the API server listens (port 0: any free port)");
+  set.text("--data-dir", &flags.dataDir, "objects, TLS material and logs", "DIR")
       .integer("--watch-history", &flags.watchHistory, "watch events kept for resumption", 0,
                100000000, "EVENTS")
       .integer("--bookmark-interval-ms", &flags.bookmarkIntervalMs, "period of watch bookmarks", 1,
                86400000, "MS")
       .integer("--threads", &flags.threads, "HTTP worker threads", 1, 1024)
       .integer("--nodes", &flags.nodes, "nodes sharing the machine", 1, 64)
-      .text("--pod-cidr", &flags.podCidr, "pod IPs, inside 127.0.0.0/8 (a /24 of its own)", "CIDR")
-      .custom(
-          "--image-map",
-          [&flags](const std::string& mapping) {
-            auto equals = mapping.find('=');
-            if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
-              throw UsageError("--image-map wants NAME=PATH");
-            }
-            flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
-          },
-          "run images named NAME with PATH (repeatable)", "NAME=PATH")
-      .custom(
-          "--restart-backoff-seconds",
-          [&flags](const std::string& v) {
-            std::size_t used = 0;
-            double seconds = -1;
-            try {
-              seconds = std::stod(v, &used);
-            } catch (const std::exception&) {
-              used = 0;
-            }
-            if (used == 0 || used != v.size() || !(seconds >= 0)) {
-              throw UsageError("--restart-backoff-seconds must be a number >= 0, got \"" + v +
-                               "\"");
-            }
-            flags.restartBackoffSeconds = seconds;
-          },
-          "first container restart back-off", "S", "10");
+      .text("--pod-cidr", &flags.podCidr, "pod IPs, inside 127.0.0.0/8 (a /24 of its own)", "CIDR");
+  addImageMapFlag(set, &flags.imageMap);
+  addRestartBackoffFlag(set, &flags.restartBackoffSeconds);
   return set;
 }
 
 [[noreturn]] void usage(const std::string& error) {
   Flags defaults;
-  std::cerr << "error: " << error << "\n" << flagSet(defaults).help();
-  std::exit(2);
+  flagSet(defaults).exit_with_usage(error);
 }
 
 Flags parseFlags(int argc, char** argv) {
   Flags flags;
   FlagSet set = flagSet(flags);
-  try {
-    const std::vector<std::string> rest =
-        set.parse(std::vector<std::string>(argv + 1, argv + argc));
-    if (!rest.empty()) usage("unexpected argument " + rest.front());
-  } catch (const UsageError& error) {
-    usage(error.what());
-  }
-  if (set.help_requested()) {
-    Flags defaults;
-    std::cout << flagSet(defaults).help();
-    std::exit(0);
-  }
+  set.parse_or_exit(argc, argv);
   if (!set.seen("--listen")) usage("--listen is required");
   if (flags.dataDir.empty()) usage("--data-dir is required");
   return flags;

@@ -1,12 +1,21 @@
 #include "router/router_cli.h"
 
 #include <exception>
+#include <functional>
 
 #include "llmops/common/flags.h"
 
 namespace llmops::router {
 
 namespace {
+
+// A flag whose value is a path that must not be empty.
+std::function<void(const std::string&)> path_into(const std::string& flag, std::string* target) {
+  return [flag, target](const std::string& value) {
+    if (value.empty()) throw UsageError(flag + " needs a path");
+    *target = value;
+  };
+}
 
 // The flags, bound to `flags`; the help text is written from these declarations.
 FlagSet router_flag_set(RouterFlags& flags) {
@@ -20,21 +29,11 @@ FlagSet router_flag_set(RouterFlags& flags) {
          "--listen",
          [&flags](const std::string& v) { flags.listen = parse_host_port(v, "--listen"); },
          "where clients connect (port 0: any free port, printed)", "HOST:PORT")
-      .custom(
-          "--kubeconfig",
-          [&flags](const std::string& v) {
-            if (v.empty()) throw UsageError("--kubeconfig needs a path");
-            flags.kubeconfig = v;
-          },
-          "watch LLMDeployments and their Pods with this kubeconfig", "PATH")
+      .custom("--kubeconfig", path_into("--kubeconfig", &flags.kubeconfig),
+              "watch LLMDeployments and their Pods with this kubeconfig", "PATH")
       .boolean("--in-cluster", &flags.in_cluster, "... with the pod's service account")
-      .custom(
-          "--static-config",
-          [&flags](const std::string& v) {
-            if (v.empty()) throw UsageError("--static-config needs a path");
-            flags.static_config = v;
-          },
-          "routes from a YAML file, reloaded when it changes", "FILE")
+      .custom("--static-config", path_into("--static-config", &flags.static_config),
+              "routes from a YAML file, reloaded when it changes", "FILE")
       .custom(
           "--metrics-addr",
           [&flags](const std::string& v) {

@@ -1,5 +1,7 @@
 #include "llmops/common/flags.h"
 
+#include <cstdlib>
+#include <iostream>
 #include <stdexcept>
 
 namespace llmops {
@@ -103,6 +105,24 @@ std::vector<std::string> FlagSet::parse(const std::vector<std::string>& args) {
     ++seen_[name];
   }
   return positional;
+}
+
+void FlagSet::parse_or_exit(int argc, char** argv) {
+  try {
+    const std::vector<std::string> rest = parse(std::vector<std::string>(argv + 1, argv + argc));
+    if (!rest.empty()) throw UsageError("unexpected argument " + rest.front());
+  } catch (const UsageError& error) {
+    exit_with_usage(error.what());
+  }
+  if (help_requested_) {
+    std::cout << help();
+    std::exit(0);
+  }
+}
+
+void FlagSet::exit_with_usage(const std::string& error) const {
+  std::cerr << "error: " << error << "\n" << help();
+  std::exit(2);
 }
 
 std::string FlagSet::help() const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,23 @@ TEST(FlagSet, HelpIsWrittenFromTheDeclaredFlags) {
       << help;
   EXPECT_NE(help.find("where to listen (default 0.0.0.0:80)"), std::string::npos) << help;
   EXPECT_NE(help.find("  --help "), std::string::npos) << help;
+}
+
+TEST(FlagSetDeathTest, MainsExitWithUsageOrHelp) {
+  auto run = [](std::vector<std::string> args) {
+    Options o;
+    FlagSet flags = declare(o);
+    args.insert(args.begin(), "prog");
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    flags.parse_or_exit(static_cast<int>(argv.size()), argv.data());
+    std::exit(7);  // parsed: the main goes on
+  };
+  EXPECT_EXIT(run({"--bogus"}), testing::ExitedWithCode(2),
+              "error: unknown flag --bogus\nusage: prog");
+  EXPECT_EXIT(run({"stray"}), testing::ExitedWithCode(2), "error: unexpected argument stray");
+  EXPECT_EXIT(run({"--help"}), testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(run({"--workers", "3"}), testing::ExitedWithCode(7), "");
 }
 
 }  // namespace

@@ -39,6 +39,12 @@ class FlagSet {
   // order. Throws UsageError on an unknown flag, a missing or bad value.
   std::vector<std::string> parse(const std::vector<std::string>& args);
 
+  // For a main without positional arguments: parses argv[1..]; after --help prints help()
+  // on stdout and exits 0; on a mistake calls exit_with_usage.
+  void parse_or_exit(int argc, char** argv);
+  // Prints "error: <error>" and help() on stderr and exits 2.
+  [[noreturn]] void exit_with_usage(const std::string& error) const;
+
   bool help_requested() const { return help_requested_; }
   // True when the flag appeared at least once.
   bool seen(const std::string& name) const { return seen_.count(name) != 0; }
