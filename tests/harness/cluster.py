@@ -30,13 +30,18 @@ def tail(path, lines=40):
 
 class Devcluster:
     """One llmops-devcluster. data: its --data-dir (kept between stop() and start(), so a
-    restart keeps the objects); flags: more of its flags; binary: $DEVCLUSTER_BIN, else
+    restart keeps the objects and the port); flags: more of its flags; host: the address
+    it listens on, port 0 (a free one, the same again on a restart, or another if that one
+    is taken; keep_port: that port or fail); binary: $DEVCLUSTER_BIN, else
     the build's; log: the file its output goes to (data + ".log"); spawn(argv): starts the
     process and returns its Popen, for callers that keep their processes themselves;
     home: HOME for kubectl (data + "-home")."""
 
-    def __init__(self, data, flags=(), binary=None, log=None, spawn=None, home=None):
+    def __init__(self, data, flags=(), binary=None, log=None, spawn=None, home=None,
+                 host="127.0.0.1", keep_port=False):
         self.data = data
+        self.host = host
+        self.keep_port = keep_port
         self.flags = list(flags)
         self.binary = binary or os.environ.get("DEVCLUSTER_BIN") or os.path.join(
             BUILD, "devcluster", "llmops-devcluster")
@@ -60,7 +65,8 @@ class Devcluster:
         os.makedirs(self.home, exist_ok=True)
         port_file = os.path.join(self.data, "port")
         old = os.stat(port_file).st_ino if os.path.exists(port_file) else None
-        self.process = self.spawn([self.binary, "--listen", "127.0.0.1:0", "--data-dir",
+        port = self.port if self.keep_port and self.port else 0
+        self.process = self.spawn([self.binary, "--listen", f"{self.host}:{port}", "--data-dir",
                                    self.data, *self.flags])
 
         def listening():
@@ -99,7 +105,7 @@ class Devcluster:
     def connection(self, timeout=30):
         """An HTTPS connection to it that verifies its CA."""
         context = ssl.create_default_context(cafile=self.ca)
-        return http.client.HTTPSConnection("127.0.0.1", self.port, context=context,
+        return http.client.HTTPSConnection(self.host, self.port, context=context,
                                            timeout=timeout)
 
     def request(self, method, path, body=None, content_type="application/json", token=True,

@@ -7,11 +7,11 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness  # noqa: E402
 from harness import Failure, tail  # noqa: E402,F401
+from harness.cases import run_cases  # noqa: E402
 
 MANIFESTS = os.path.join(harness.ROOT, "manifests")
 wait_for = harness.waiter(60.0, 0.2)
@@ -55,19 +55,5 @@ class Devcluster(harness.Devcluster):
 def run(cases, builtin_images=()):
     """Runs the case named by argv[1] (every case when none); exit status 1 on failure.
     Cases named in builtin_images start the devcluster without --image-map."""
-    names = sys.argv[1:] or list(cases)
-    failed = False
-    for name in names:
-        cluster = Devcluster(name, image_map=name not in builtin_images)
-        ok = False
-        started = time.monotonic()
-        try:
-            cases[name](cluster)
-            ok = True
-            print(f"PASS {name} ({time.monotonic() - started:.1f}s)")
-        except Exception as error:  # every failure is reported with the logs
-            failed = True
-            print(f"FAIL {name}: {error}")
-        finally:
-            cluster.close(ok)
-    sys.exit(1 if failed else 0)
+    run_cases(cases, lambda name: Devcluster(name, image_map=name not in builtin_images),
+              lambda cluster, ok: cluster.close(ok))

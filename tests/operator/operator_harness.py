@@ -17,12 +17,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness  # noqa: E402
 from harness import Failure, real_cluster  # noqa: E402
+from harness.cases import run_cases  # noqa: E402
 
 DEVCLUSTER_BIN = os.environ["DEVCLUSTER_BIN"]
 OPERATOR_BIN = os.environ["OPERATOR_BIN"]
@@ -288,20 +288,4 @@ class Proxy:
 
 def run(cases):
     """Runs the case named by argv[1] (all when none) and exits non-zero on failure."""
-    import sys
-    names = sys.argv[1:] or list(cases)
-    failed = False
-    for name in names:
-        workspace = Workspace()
-        ok = False
-        started = time.monotonic()
-        try:
-            cases[name](workspace)
-            ok = True
-            print(f"PASS {name} ({time.monotonic() - started:.1f}s)")
-        except Exception as error:  # report every failure with the logs
-            failed = True
-            print(f"FAIL {name}: {error!r}")
-        finally:
-            workspace.cleanup(ok)
-    sys.exit(1 if failed else 0)
+    run_cases(cases, lambda name: Workspace(), lambda workspace, ok: workspace.cleanup(ok))
