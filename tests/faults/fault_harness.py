@@ -41,7 +41,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,6 +52,7 @@ RUNTIME = os.path.join(BUILD, "node-runtime", "llmops-runtime")
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_relay.py")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from harness import Devcluster, Kubectl, free_port, real_cluster  # noqa: E402,F401
+from harness import rollout  # noqa: E402
 from harness import wait_for as wait  # noqa: E402
 NAME = "storyteller"
 SKIP = 77  # ctest SKIP_RETURN_CODE
@@ -668,56 +668,17 @@ def no_duplicate_pods(cluster, revision, replicas):
     return revisions.count(str(revision)) == replicas and len(revisions) == replicas
 
 
-class Clients:
+class Clients(rollout.Clients):
     """Clients sending completions through a router, counting outcomes by revision."""
 
     def __init__(self, host, port, clients=2):
-        self.host, self.port = host, port
-        self.lock = threading.Lock()
-        self.ok = {}
-        self.log = []  # (time, revision)
-        self.failures = []
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
-                        for i in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def run(self, client):
-        n = 0
-        while not self.stopping.is_set():
-            stream = (client + n) % 2 == 0
-            body = {"model": NAME, "prompt": "Once upon a time", "max_tokens": 8, "stream": stream}
-            revision, error = None, None
-            try:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-                conn.request("POST", "/v1/completions", json.dumps(body),
-                             {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                data = response.read()
-                revision = response.getheader("x-llmops-revision")
-                if response.status != 200:
-                    error = f"HTTP {response.status}: {data[:200]!r}"
-                elif stream and (not data.rstrip().endswith(b"data: [DONE]") or b'"error"' in data):
-                    error = f"incomplete stream: {data[-200:]!r}"
-                conn.close()
-            except (OSError, http.client.HTTPException) as e:
-                error = repr(e)
-            with self.lock:
-                if error:
-                    self.failures.append((time.time(), error))
-                else:
-                    self.ok[revision] = self.ok.get(revision, 0) + 1
-                    self.log.append((time.time(), revision))
-            n += 1
-            time.sleep(0.05)
+        super().__init__(port, NAME, clients, host, max_tokens=8, pause=0.05)
 
     def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(timeout=70)
+        """(requests served, [(time, error) of each failure])."""
+        super().stop()
         with self.lock:
-            return sum(self.ok.values()), list(self.failures)
+            return sum(self.ok.values()), list(zip(self.failed_at, self.failures))
 
 
 def metrics_text(host, port):

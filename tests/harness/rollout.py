@@ -131,16 +131,20 @@ def stop(work):
 
 class Clients:
     """A few clients sending completions through the router, streamed and not, counting
-    outcomes by the revision that served them."""
+    outcomes by the revision that served them; each asks max_tokens and waits `pause`
+    seconds between requests."""
 
-    def __init__(self, port, model, clients=3, host="127.0.0.1"):
+    def __init__(self, port, model, clients=3, host="127.0.0.1", max_tokens=12, pause=0.02):
         self.port = port
         self.model = model
         self.host = host
+        self.max_tokens = max_tokens
+        self.pause = pause
         self.lock = threading.Lock()
         self.ok = {}
         self.failed = 0
         self.failures = []
+        self.failed_at = []  # the time of each failure
         self.recent = []  # (time, revision), pruned by split()
         self.log = []  # (time, revision) of every success
         self.stopping = threading.Event()
@@ -152,7 +156,8 @@ class Clients:
         n = 0
         while not self.stopping.is_set():
             stream = (client + n) % 2 == 0
-            body = {"model": self.model, "prompt": "Once upon a time", "max_tokens": 12, "stream": stream}
+            body = {"model": self.model, "prompt": "Once upon a time", "max_tokens": self.max_tokens,
+                    "stream": stream}
             revision, error = None, None
             try:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -171,12 +176,13 @@ class Clients:
                 if error:
                     self.failed += 1
                     self.failures.append(error)
+                    self.failed_at.append(time.time())
                 else:
                     self.ok[revision] = self.ok.get(revision, 0) + 1
                     self.recent.append((time.time(), revision))
                     self.log.append((time.time(), revision))
             n += 1
-            time.sleep(0.02)
+            time.sleep(self.pause)
 
     def split(self, seconds=3.0):
         """Share of each revision among the requests of the last `seconds`."""
