@@ -48,7 +48,6 @@ BUILD = os.environ.get("LLMOPS_BUILD", os.path.join(ROOT, "build"))
 DEVCLUSTER = os.path.join(BUILD, "devcluster", "llmops-devcluster")
 OPERATOR = os.path.join(BUILD, "operator", "llmops-operator")
 ROUTER = os.path.join(BUILD, "router", "llmops-router")
-RUNTIME = os.path.join(BUILD, "node-runtime", "llmops-runtime")
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_relay.py")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from harness import Devcluster, Kubectl, free_port, real_cluster  # noqa: E402,F401
@@ -623,10 +622,7 @@ def make_models(work):
     models = os.path.join(work, "models")
     os.makedirs(models, exist_ok=True)
     for version, seed in (("v1", 1), ("v2", 2), ("v3", 3)):
-        subprocess.run([RUNTIME, "make-model", "--dim", "64", "--hidden", "128", "--layers", "2",
-                        "--heads", "4", "--context", "256", "--out",
-                        os.path.join(models, f"{version}.gguf"), "--seed", str(seed)],
-                       check=True, capture_output=True)
+        rollout.make_model(os.path.join(models, f"{version}.gguf"), seed)
     return models
 
 
