@@ -281,7 +281,9 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   container.startedAt = now;
   container.ready = false;
   container.readinessSuccesses = container.readinessFailures = container.livenessFailures = 0;
-  container.readinessProbing = container.livenessProbing = false;
+  container.readinessProbing = container.livenessProbing = container.startupProbing = false;
+  container.started = !spec.contains("startupProbe");
+  container.startupFailures = 0;
   container.killDeadline.reset();
   auto delay = [&](const char* probe) {
     int seconds = spec.contains(probe) ? spec[probe].value("initialDelaySeconds", 0) : 0;
@@ -289,6 +291,7 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   };
   container.nextReadinessProbe = delay("readinessProbe");
   container.nextLivenessProbe = delay("livenessProbe");
+  container.nextStartupProbe = delay("startupProbe");
   spdlog::info(
       "event=container_started pod={}/{} container={} pid={} ip={} executable={} "
       "restart_count={}",
@@ -358,6 +361,30 @@ ProbeAction failingProbe(std::string message) {
   return [message = std::move(message)](int) { return ProbeResult{false, message}; };
 }
 
+const char* probeName(Kubelet::ProbeKind kind) {
+  switch (kind) {
+    case Kubelet::ProbeKind::kReadiness:
+      return "readiness";
+    case Kubelet::ProbeKind::kLiveness:
+      return "liveness";
+    case Kubelet::ProbeKind::kStartup:
+      return "startup";
+  }
+  return "";
+}
+
+bool& probing(ContainerRun& container, Kubelet::ProbeKind kind) {
+  switch (kind) {
+    case Kubelet::ProbeKind::kReadiness:
+      return container.readinessProbing;
+    case Kubelet::ProbeKind::kLiveness:
+      return container.livenessProbing;
+    case Kubelet::ProbeKind::kStartup:
+      break;
+  }
+  return container.startupProbing;
+}
+
 }  // namespace
 
 void Kubelet::probe(const Json& pod, PodRun& run, size_t index) {
@@ -367,6 +394,16 @@ void Kubelet::probe(const Json& pod, PodRun& run, size_t index) {
   auto period = [](const Json& probe) {
     return std::chrono::seconds(std::max(1, probe.value("periodSeconds", 10)));
   };
+  if (!container.started) {
+    // Until the startup probe succeeds the container is not ready and the other probes
+    // wait.
+    container.ready = false;
+    if (now >= container.nextStartupProbe && !container.startupProbing && !container.killDeadline) {
+      container.nextStartupProbe = now + period(spec["startupProbe"]);
+      startProbe(pod, run, index, ProbeKind::kStartup);
+    }
+    return;
+  }
   if (!spec.contains("readinessProbe")) {
     container.ready = true;
   } else if (now >= container.nextReadinessProbe && !container.readinessProbing) {
@@ -385,12 +422,12 @@ void Kubelet::probe(const Json& pod, PodRun& run, size_t index) {
 void Kubelet::startProbe(const Json& pod, PodRun& run, size_t index, ProbeKind kind) {
   ContainerRun& container = run.containers[index];
   const Json& spec = containersOf(pod)[index];
-  const char* field = kind == ProbeKind::kReadiness ? "readinessProbe" : "livenessProbe";
+  const std::string field = std::string(probeName(kind)) + "Probe";
   const Json& probe = spec[field];
   const auto timeout = std::chrono::seconds(std::max(1, probe.value("timeoutSeconds", 1)));
   ProbeAction action;
   if (!probe.is_object()) {
-    action = failingProbe(std::string(field) + " is not an object");
+    action = failingProbe(field + " is not an object");
   } else if (probe.contains("httpGet")) {
     const Json& get = probe["httpGet"];
     std::string host = get.value("host", formatIPv4(run.ip));
@@ -424,9 +461,7 @@ void Kubelet::startProbe(const Json& pod, PodRun& run, size_t index, ProbeKind k
       execSpec.argv = command.argv;
       execSpec.env = container.env;
       execSpec.workingDir = container.workingDir;
-      execSpec.outputPath = run.dir + "/" + container.name + "-" +
-                            (kind == ProbeKind::kReadiness ? "readiness" : "liveness") +
-                            "-probe.out";
+      execSpec.outputPath = run.dir + "/" + container.name + "-" + probeName(kind) + "-probe.out";
       action = [execSpec = std::move(execSpec), timeout](int cancelFd) {
         return execProbe(execSpec, timeout, cancelFd);
       };
@@ -438,7 +473,7 @@ void Kubelet::startProbe(const Json& pod, PodRun& run, size_t index, ProbeKind k
   ticket.successThreshold = probe.value("successThreshold", 1);
   ticket.failureThreshold = probe.value("failureThreshold", 3);
   ticket.grace = std::chrono::seconds(pod["spec"].value("terminationGracePeriodSeconds", 30));
-  (kind == ProbeKind::kReadiness ? container.readinessProbing : container.livenessProbing) = true;
+  probing(container, kind) = true;
   probes_.run([this, ticket, action = std::move(action)](int cancelFd) {
     ProbeResult result = action(cancelFd);
     applyProbeResult(ticket, result);
@@ -471,16 +506,28 @@ void Kubelet::applyProbeResult(const ProbeTicket& ticket, const ProbeResult& res
     }
     return;
   }
-  container.livenessProbing = false;
-  if (result.success) {
-    container.livenessFailures = 0;
-  } else if (++container.livenessFailures >= ticket.failureThreshold && !container.killDeadline) {
-    spdlog::info("event=liveness_failed pod={}/{} container={} message=\"{}\"", run.ns, run.name,
-                 container.name, result.message);
-    signalProcessGroup(container.pid, SIGTERM);
-    container.killDeadline = Clock::now() + ticket.grace;
-    container.ready = false;
+  if (ticket.kind == ProbeKind::kStartup) {
+    container.startupProbing = false;
+    if (result.success) {
+      container.started = true;
+      container.startupFailures = 0;
+      return;
+    }
+    if (++container.startupFailures < ticket.failureThreshold || container.killDeadline) return;
+  } else {
+    container.livenessProbing = false;
+    if (result.success) {
+      container.livenessFailures = 0;
+      return;
+    }
+    if (++container.livenessFailures < ticket.failureThreshold || container.killDeadline) return;
   }
+  // failureThreshold failures of the startup or liveness probe: restart the container.
+  spdlog::info("event={}_failed pod={}/{} container={} message=\"{}\"", probeName(ticket.kind),
+               run.ns, run.name, container.name, result.message);
+  signalProcessGroup(container.pid, SIGTERM);
+  container.killDeadline = Clock::now() + ticket.grace;
+  container.ready = false;
 }
 
 void Kubelet::killNow(PodRun& run) {

@@ -1,7 +1,7 @@
 // The process kubelet: runs the containers of Pods bound to the devcluster's nodes as
 // local processes, each pod on its own loopback IP. It restarts containers under the
-// restartPolicy with the kubelet's back-off, runs httpGet, tcpSocket and exec readiness and
-// liveness probes (each on a thread of its own, never under the kubelet's lock),
+// restartPolicy with the kubelet's back-off, runs httpGet, tcpSocket and exec startup, readiness
+// and liveness probes (each on a thread of its own, never under the kubelet's lock),
 // reports status through pods/status, ends deletions gracefully (SIGTERM, grace period,
 // SIGKILL, then DELETE with gracePeriodSeconds 0 and a uid precondition), keeps each
 // run's output for pods/log, and gives Guaranteed pods with whole CPUs exclusive CPUs.
@@ -52,6 +52,8 @@ class Kubelet {
  public:
   Kubelet(ApiClient& client, KubeletOptions options);
   void step();
+  // The kinds of probe a container may have (public for the probe helpers).
+  enum class ProbeKind { kReadiness, kLiveness, kStartup };
   // Set before the first step.
   void setApiServerPort(std::string port) { options_.apiServerPort = std::move(port); }
   // Stops every process: SIGTERM, up to `grace`, then SIGKILL; later steps do nothing.
@@ -70,7 +72,6 @@ class Kubelet {
   // Starts the container's due probes on probes_; they run without mutex_ and deliver
   // their result through applyProbeResult.
   void probe(const nlohmann::json& pod, PodRun& run, size_t index);
-  enum class ProbeKind { kReadiness, kLiveness };
   struct ProbeTicket {  // which run a probe is about, and how to count its result
     std::string uid;
     size_t index = 0;

@@ -2,7 +2,8 @@
 real: `kubectl logs` answers while an httpGet probe hangs on a server that never replies
 (and other pods' probes go on); a tcpSocket readiness probe keeps a pod unready until its
 port opens; exec `true` makes a pod ready and exec `false` does not; a failing exec
-liveness probe restarts the container."""
+liveness probe restarts the container; a startup probe holds the other probes (and
+readiness) back until it succeeds, and restarts the container when it keeps failing."""
 import os
 import socket
 import sys
@@ -48,9 +49,13 @@ def exec_probe(command, **fields):
     return {"exec": {"command": command}, "periodSeconds": 1, "failureThreshold": 1, **fields}
 
 
-def restart_count(dc, name):
+def container_field(dc, name, field):
     statuses = (get(dc, "pod", name) or {}).get("status", {}).get("containerStatuses", [])
-    return statuses[0].get("restartCount", 0) if statuses else 0
+    return statuses[0].get(field) if statuses else None
+
+
+def restart_count(dc, name):
+    return container_field(dc, name, "restartCount") or 0
 
 
 def running(dc, name):
@@ -95,7 +100,12 @@ def main():
                    pod("tcp", TCP_SERVER, workdir=workdir, readinessProbe={
                        "tcpSocket": {"port": 9000}, "periodSeconds": 1, "failureThreshold": 1}),
                    pod("exec-liveness", SLEEPER, livenessProbe=exec_probe(
-                       ["sh", "-c", "test -f alive"]))])
+                       ["sh", "-c", "test -f alive"])),
+                   pod("slow-start", SLEEPER, workdir=workdir,
+                       startupProbe=exec_probe(["test", "-f", "started"], failureThreshold=1000),
+                       readinessProbe=exec_probe(["true"])),
+                   pod("never-starts", SLEEPER,
+                       startupProbe=exec_probe(["false"], failureThreshold=2))])
         wait_for("exec-true ready", lambda: pod_ready(get(dc, "pod", "exec-true")))
         wait_for("tcp running", lambda: running(dc, "tcp") and
                  "waiting for open-port" in kubectl(dc, "logs", "tcp"))
@@ -103,6 +113,13 @@ def main():
         time.sleep(3)  # three probe periods: the failing probes have run and failed
         assert not pod_ready(get(dc, "pod", "exec-false"))
         assert not pod_ready(get(dc, "pod", "tcp"))
+        assert running(dc, "slow-start") and not pod_ready(get(dc, "pod", "slow-start"))
+        assert container_field(dc, "slow-start", "started") is False
+        with open(os.path.join(workdir, "started"), "w"):
+            pass
+        wait_for("slow-start ready once started", lambda: pod_ready(get(dc, "pod", "slow-start")))
+        assert container_field(dc, "slow-start", "started") is True
+        assert restart_count(dc, "slow-start") == 0
         with open(os.path.join(workdir, "open-port"), "w"):
             pass
         wait_for("tcp ready once its port opens", lambda: pod_ready(get(dc, "pod", "tcp")))
@@ -111,6 +128,7 @@ def main():
 
         # Liveness: `test -f alive` fails in the pod's directory, so the container restarts.
         wait_for("exec liveness restart", lambda: restart_count(dc, "exec-liveness") >= 1)
+        wait_for("startup failure restart", lambda: restart_count(dc, "never-starts") >= 1)
 
         assert still_open(probe_connection), "the hanging probe ended before its timeout"
         assert not pod_ready(get(dc, "pod", "hang"))
