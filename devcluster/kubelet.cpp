@@ -392,7 +392,8 @@ void Kubelet::probe(const Json& pod, PodRun& run, size_t index) {
   const Json& spec = containersOf(pod)[index];
   const auto now = Clock::now();
   auto period = [](const Json& probe) {
-    return std::chrono::seconds(std::max(1, probe.value("periodSeconds", 10)));
+    return std::chrono::seconds(
+        std::max(1, probe.is_object() ? probe.value("periodSeconds", 10) : 10));
   };
   if (!container.started) {
     // Until the startup probe succeeds the container is not ready and the other probes
@@ -423,10 +424,11 @@ void Kubelet::startProbe(const Json& pod, PodRun& run, size_t index, ProbeKind k
   ContainerRun& container = run.containers[index];
   const Json& spec = containersOf(pod)[index];
   const std::string field = std::string(probeName(kind)) + "Probe";
-  const Json& probe = spec[field];
+  static const Json kNoSettings = Json::object();
+  const Json& probe = spec[field].is_object() ? spec[field] : kNoSettings;
   const auto timeout = std::chrono::seconds(std::max(1, probe.value("timeoutSeconds", 1)));
   ProbeAction action;
-  if (!probe.is_object()) {
+  if (!spec[field].is_object()) {
     action = failingProbe(field + " is not an object");
   } else if (probe.contains("httpGet")) {
     const Json& get = probe["httpGet"];
