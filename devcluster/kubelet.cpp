@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
+#include "exec_probe.h"
 #include "http_probe.h"
 #include "llmops/common/kube_validation.h"
 #include "pod_status.h"
@@ -259,6 +261,8 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   launch.executable = command.executable;
   launch.argv = command.argv;
   launch.workingDir = spec.value("workingDir", run.dir);
+  container.env = launch.env;
+  container.workingDir = launch.workingDir;
   if (container.everStarted) ++container.restartCount;
   container.instance = container.restartCount;
   launch.logPath =
@@ -277,6 +281,9 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   container.startedAt = now;
   container.ready = false;
   container.readinessSuccesses = container.readinessFailures = container.livenessFailures = 0;
+  container.readinessProbing = container.livenessProbing = container.startupProbing = false;
+  container.started = !spec.contains("startupProbe");
+  container.startupFailures = 0;
   container.killDeadline.reset();
   auto delay = [&](const char* probe) {
     int seconds = spec.contains(probe) ? spec[probe].value("initialDelaySeconds", 0) : 0;
@@ -284,6 +291,7 @@ void Kubelet::startContainer(const Json& pod, PodRun& run, size_t index) {
   };
   container.nextReadinessProbe = delay("readinessProbe");
   container.nextLivenessProbe = delay("livenessProbe");
+  container.nextStartupProbe = delay("startupProbe");
   spdlog::info(
       "event=container_started pod={}/{} container={} pid={} ip={} executable={} "
       "restart_count={}",
@@ -344,55 +352,184 @@ void Kubelet::reap(PodRun& run, const Json& pod) {
   }
 }
 
+namespace {
+
+// A probe's action, taken from the spec under the kubelet's lock and run without it.
+using ProbeAction = std::function<ProbeResult(int cancelFd)>;
+
+ProbeAction failingProbe(std::string message) {
+  return [message = std::move(message)](int) { return ProbeResult{false, message}; };
+}
+
+const char* probeName(Kubelet::ProbeKind kind) {
+  switch (kind) {
+    case Kubelet::ProbeKind::kReadiness:
+      return "readiness";
+    case Kubelet::ProbeKind::kLiveness:
+      return "liveness";
+    case Kubelet::ProbeKind::kStartup:
+      return "startup";
+  }
+  return "";
+}
+
+bool& probing(ContainerRun& container, Kubelet::ProbeKind kind) {
+  switch (kind) {
+    case Kubelet::ProbeKind::kReadiness:
+      return container.readinessProbing;
+    case Kubelet::ProbeKind::kLiveness:
+      return container.livenessProbing;
+    case Kubelet::ProbeKind::kStartup:
+      break;
+  }
+  return container.startupProbing;
+}
+
+}  // namespace
+
 void Kubelet::probe(const Json& pod, PodRun& run, size_t index) {
   ContainerRun& container = run.containers[index];
   const Json& spec = containersOf(pod)[index];
   const auto now = Clock::now();
-  auto runProbe = [&](const Json& probe) -> ProbeResult {
-    if (!probe.contains("httpGet")) return {true, ""};  // exec/tcp probes: not modelled
+  auto period = [](const Json& probe) {
+    return std::chrono::seconds(
+        std::max(1, probe.is_object() ? probe.value("periodSeconds", 10) : 10));
+  };
+  if (!container.started) {
+    // Until the startup probe succeeds the container is not ready and the other probes
+    // wait.
+    container.ready = false;
+    if (now >= container.nextStartupProbe && !container.startupProbing && !container.killDeadline) {
+      container.nextStartupProbe = now + period(spec["startupProbe"]);
+      startProbe(pod, run, index, ProbeKind::kStartup);
+    }
+    return;
+  }
+  if (!spec.contains("readinessProbe")) {
+    container.ready = true;
+  } else if (now >= container.nextReadinessProbe && !container.readinessProbing) {
+    const Json& probe = spec["readinessProbe"];
+    container.nextReadinessProbe = now + period(probe);
+    startProbe(pod, run, index, ProbeKind::kReadiness);
+  }
+  if (spec.contains("livenessProbe") && now >= container.nextLivenessProbe &&
+      !container.killDeadline && !container.livenessProbing) {
+    const Json& probe = spec["livenessProbe"];
+    container.nextLivenessProbe = now + period(probe);
+    startProbe(pod, run, index, ProbeKind::kLiveness);
+  }
+}
+
+void Kubelet::startProbe(const Json& pod, PodRun& run, size_t index, ProbeKind kind) {
+  ContainerRun& container = run.containers[index];
+  const Json& spec = containersOf(pod)[index];
+  const std::string field = std::string(probeName(kind)) + "Probe";
+  static const Json kNoSettings = Json::object();
+  const Json& probe = spec[field].is_object() ? spec[field] : kNoSettings;
+  const auto timeout = std::chrono::seconds(std::max(1, probe.value("timeoutSeconds", 1)));
+  ProbeAction action;
+  if (!spec[field].is_object()) {
+    action = failingProbe(field + " is not an object");
+  } else if (probe.contains("httpGet")) {
     const Json& get = probe["httpGet"];
     std::string host = get.value("host", formatIPv4(run.ip));
     int port = probePort(spec, get.value("port", Json(0)));
-    auto timeout = std::chrono::seconds(std::max(1, probe.value("timeoutSeconds", 1)));
-    return httpGetProbe(host, port, get.value("path", "/"), timeout);
-  };
-  auto period = [](const Json& probe) {
-    return std::chrono::seconds(std::max(1, probe.value("periodSeconds", 10)));
-  };
-  if (!spec.contains("readinessProbe")) {
-    container.ready = true;
-  } else if (now >= container.nextReadinessProbe) {
-    const Json& probe = spec["readinessProbe"];
-    container.nextReadinessProbe = now + period(probe);
-    ProbeResult result = runProbe(probe);
+    std::string path = get.value("path", "/");
+    action = [host, port, path, timeout](int cancelFd) {
+      return httpGetProbe(host, port, path, timeout, cancelFd);
+    };
+  } else if (probe.contains("tcpSocket")) {
+    const Json& socket = probe["tcpSocket"];
+    std::string host = socket.value("host", formatIPv4(run.ip));
+    int port = probePort(spec, socket.value("port", Json(0)));
+    action = [host, port, timeout](int cancelFd) {
+      return tcpSocketProbe(host, port, timeout, cancelFd);
+    };
+  } else if (probe.contains("exec")) {
+    const Json& exec = probe["exec"];
+    if (!exec.is_object() || !exec.contains("command") || !exec["command"].is_array() ||
+        exec["command"].empty()) {
+      action = failingProbe("exec probe without a command");
+    } else {
+      // As in the container: $(VAR) over its environment, the image's name runs the
+      // image's binary, a bare name is searched in its PATH.
+      std::string why;
+      auto binary = options_.images.resolve(container.image, why);
+      CommandLine command =
+          containerCommand({{"image", container.image}, {"command", exec["command"]}},
+                           binary.value_or(""), container.env);
+      ExecProbeSpec execSpec;
+      execSpec.executable = command.executable;
+      execSpec.argv = command.argv;
+      execSpec.env = container.env;
+      execSpec.workingDir = container.workingDir;
+      execSpec.outputPath = run.dir + "/" + container.name + "-" + probeName(kind) + "-probe.out";
+      action = [execSpec = std::move(execSpec), timeout](int cancelFd) {
+        return execProbe(execSpec, timeout, cancelFd);
+      };
+    }
+  } else {
+    action = failingProbe("the process kubelet runs httpGet, tcpSocket and exec probes only");
+  }
+  ProbeTicket ticket{run.uid, index, container.name, container.pid, container.instance, kind};
+  ticket.successThreshold = probe.value("successThreshold", 1);
+  ticket.failureThreshold = probe.value("failureThreshold", 3);
+  ticket.grace = std::chrono::seconds(pod["spec"].value("terminationGracePeriodSeconds", 30));
+  probing(container, kind) = true;
+  probes_.run([this, ticket, action = std::move(action)](int cancelFd) {
+    ProbeResult result = action(cancelFd);
+    applyProbeResult(ticket, result);
+  });
+}
+
+void Kubelet::applyProbeResult(const ProbeTicket& ticket, const ProbeResult& result) {
+  std::lock_guard lock(mutex_);
+  if (stopped_) return;
+  auto found = pods_.find(ticket.uid);
+  if (found == pods_.end()) return;  // the pod is gone
+  PodRun& run = found->second;
+  if (ticket.index >= run.containers.size()) return;
+  ContainerRun& container = run.containers[ticket.index];
+  // A result about an earlier run of the container says nothing about this one.
+  if (container.name != ticket.container || container.pid != ticket.pid ||
+      container.instance != ticket.instance) {
+    return;
+  }
+  if (ticket.kind == ProbeKind::kReadiness) {
+    container.readinessProbing = false;
     if (result.success) {
       container.readinessFailures = 0;
-      if (++container.readinessSuccesses >= probe.value("successThreshold", 1)) {
-        container.ready = true;
-      }
+      if (++container.readinessSuccesses >= ticket.successThreshold) container.ready = true;
     } else {
       container.readinessSuccesses = 0;
-      if (++container.readinessFailures >= probe.value("failureThreshold", 3) || !container.ready) {
+      if (++container.readinessFailures >= ticket.failureThreshold || !container.ready) {
         container.ready = false;
       }
     }
+    return;
   }
-  if (spec.contains("livenessProbe") && now >= container.nextLivenessProbe &&
-      !container.killDeadline) {
-    const Json& probe = spec["livenessProbe"];
-    container.nextLivenessProbe = now + period(probe);
-    ProbeResult result = runProbe(probe);
+  if (ticket.kind == ProbeKind::kStartup) {
+    container.startupProbing = false;
+    if (result.success) {
+      container.started = true;
+      container.startupFailures = 0;
+      return;
+    }
+    if (++container.startupFailures < ticket.failureThreshold || container.killDeadline) return;
+  } else {
+    container.livenessProbing = false;
     if (result.success) {
       container.livenessFailures = 0;
-    } else if (++container.livenessFailures >= probe.value("failureThreshold", 3)) {
-      spdlog::info("event=liveness_failed pod={}/{} container={} message=\"{}\"", run.ns, run.name,
-                   container.name, result.message);
-      signalProcessGroup(container.pid, SIGTERM);
-      container.killDeadline =
-          now + std::chrono::seconds(pod["spec"].value("terminationGracePeriodSeconds", 30));
-      container.ready = false;
+      return;
     }
+    if (++container.livenessFailures < ticket.failureThreshold || container.killDeadline) return;
   }
+  // failureThreshold failures of the startup or liveness probe: restart the container.
+  spdlog::info("event={}_failed pod={}/{} container={} message=\"{}\"", probeName(ticket.kind),
+               run.ns, run.name, container.name, result.message);
+  signalProcessGroup(container.pid, SIGTERM);
+  container.killDeadline = Clock::now() + ticket.grace;
+  container.ready = false;
 }
 
 void Kubelet::killNow(PodRun& run) {
@@ -558,8 +695,12 @@ void Kubelet::step() {
 }
 
 void Kubelet::shutdown(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  probes_.stop();  // without the lock: a finishing probe takes it to deliver its result
   std::lock_guard lock(mutex_);
-  stopped_ = true;
   for (auto& [uid, run] : pods_) {
     for (auto& container : run.containers) {
       if (container.pid > 0) signalProcessGroup(container.pid, SIGTERM);

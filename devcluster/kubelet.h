@@ -1,6 +1,7 @@
 // The process kubelet: runs the containers of Pods bound to the devcluster's nodes as
 // local processes, each pod on its own loopback IP. It restarts containers under the
-// restartPolicy with the kubelet's back-off, runs httpGet readiness and liveness probes,
+// restartPolicy with the kubelet's back-off, runs httpGet, tcpSocket and exec startup, readiness
+// and liveness probes (each on a thread of its own, never under the kubelet's lock),
 // reports status through pods/status, ends deletions gracefully (SIGTERM, grace period,
 // SIGKILL, then DELETE with gracePeriodSeconds 0 and a uid precondition), keeps each
 // run's output for pods/log, and gives Guaranteed pods with whole CPUs exclusive CPUs.
@@ -21,8 +22,10 @@
 
 #include "api_client.h"
 #include "container_spec.h"
+#include "http_probe.h"
 #include "pod_network.h"
 #include "pod_runtime.h"
+#include "probe_runner.h"
 
 namespace llmops::devcluster {
 
@@ -49,6 +52,8 @@ class Kubelet {
  public:
   Kubelet(ApiClient& client, KubeletOptions options);
   void step();
+  // The kinds of probe a container may have (public for the probe helpers).
+  enum class ProbeKind { kReadiness, kLiveness, kStartup };
   // Set before the first step.
   void setApiServerPort(std::string port) { options_.apiServerPort = std::move(port); }
   // Stops every process: SIGTERM, up to `grace`, then SIGKILL; later steps do nothing.
@@ -64,7 +69,21 @@ class Kubelet {
   PodRun newPodRun(const nlohmann::json& pod, const std::set<uint32_t>& usedIps);
   void startContainer(const nlohmann::json& pod, PodRun& run, size_t index);
   void reap(PodRun& run, const nlohmann::json& pod);
+  // Starts the container's due probes on probes_; they run without mutex_ and deliver
+  // their result through applyProbeResult.
   void probe(const nlohmann::json& pod, PodRun& run, size_t index);
+  struct ProbeTicket {  // which run a probe is about, and how to count its result
+    std::string uid;
+    size_t index = 0;
+    std::string container;
+    pid_t pid = 0;
+    int instance = 0;
+    ProbeKind kind = ProbeKind::kReadiness;
+    int successThreshold = 1, failureThreshold = 3;
+    std::chrono::seconds grace{30};
+  };
+  void startProbe(const nlohmann::json& pod, PodRun& run, size_t index, ProbeKind kind);
+  void applyProbeResult(const ProbeTicket& ticket, const ProbeResult& result);
   void finishDeletion(const nlohmann::json& pod);
   void reportStatus(const nlohmann::json& pod, const PodRun& run);
   std::vector<int> allocateCpus(const nlohmann::json& pod);
@@ -80,6 +99,7 @@ class Kubelet {
   std::map<std::string, PodRun> pods_;  // by uid
   std::vector<int> allCpus_;
   bool stopped_ = false;
+  ProbeRunner probes_;  // last: destroyed (its threads joined) before the state they use
 };
 
 }  // namespace llmops::devcluster

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace llmops::devcluster {
@@ -38,6 +39,14 @@ struct ContainerRun {
   bool ready = false;
   int readinessSuccesses = 0, readinessFailures = 0, livenessFailures = 0;
   Clock::time_point nextReadinessProbe, nextLivenessProbe;
+  bool readinessProbing = false, livenessProbing = false;  // a probe of this run is running
+  bool started = false;  // no startupProbe, or it has succeeded for this run
+  int startupFailures = 0;
+  bool startupProbing = false;
+  Clock::time_point nextStartupProbe;
+  // What an exec probe runs in: the run's environment and working directory.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string workingDir;
   std::optional<Clock::time_point> killDeadline;  // SIGKILL then (liveness restart)
   int instance = 0;                               // the run's log file: <container>-<instance>.log
 };

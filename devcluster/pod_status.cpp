@@ -46,7 +46,7 @@ Json containerStatus(const ContainerRun& container, Clock::time_point now) {
                  {"image", container.image},
                  {"imageID", ""},
                  {"ready", container.ready},
-                 {"started", container.pid > 0},
+                 {"started", container.pid > 0 && container.started},
                  {"restartCount", container.restartCount},
                  {"state", state},
                  {"lastState", lastState}};
