@@ -11,14 +11,9 @@ usage: bench/operator_bench.py [--build-dir build-op] [--objects 1000] [--steady
 Standard library only; run with Debian's /usr/bin/python3.
 """
 import argparse
-import base64
-import http.client
-import json
 import os
-import re
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -27,55 +22,30 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import harness  # noqa: E402
+
+wait_for = harness.waiter(120.0, 0.02)
 
 
-def wait_for(what, condition, timeout=120.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            sys.exit(f"error: timed out waiting for {what}")
-        time.sleep(interval)
+class Cluster(harness.Devcluster):
+    """The devcluster of the run, its requests on one kept-open HTTPS connection."""
 
-
-class Cluster:
     def __init__(self, binary, data):
-        self.data = data
-        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--data-dir", data],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for("devcluster", lambda: os.path.exists(os.path.join(data, "port")))
-        with open(os.path.join(data, "port")) as f:
-            self.port = int(f.read())
-        with open(os.path.join(data, "token")) as f:
-            self.token = f.read().strip()
-        self.ssl = ssl.create_default_context(cafile=os.path.join(data, "ca.crt"))
-        self.kubeconfig = os.path.join(data, "kubeconfig")
-        self.connection = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ssl)
+        super().__init__(data, binary=binary, log=os.devnull)
+        self.start(timeout=120.0)
+        self.kept = self.connection(timeout=None)
 
     def request(self, method, path, body=None):
-        headers = {"Authorization": "Bearer " + self.token, "Content-Type": "application/json",
-                   "User-Agent": "operator-bench"}
-        self.connection.request(method, path, body=json.dumps(body) if body else None,
-                                headers=headers)
-        response = self.connection.getresponse()
-        data = response.read()
-        if response.status >= 300:
-            sys.exit(f"error: {method} {path}: {response.status} {data[:300]!r}")
-        return json.loads(data)
-
-    def kubectl(self, *args):
-        return subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, *args], check=True,
-                              capture_output=True, text=True)
-
-    def access_log(self):
-        with open(os.path.join(self.data, "access.log")) as f:
-            return [json.loads(line) for line in f if line.strip()]
+        status, _, data = super().request(method, path, body if body else None,
+                                          headers={"User-Agent": "operator-bench"},
+                                          connection=self.kept)
+        if status >= 300:
+            sys.exit(f"error: {method} {path}: {status} {str(data)[:300]!r}")
+        return data
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait()
+        super().stop(timeout=None)
 
 
 def rss_mib(pid):

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,26 +25,19 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import free_port, wait_for  # noqa: E402
 
 
 def wait_ready(port, path="/readyz", timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    def ready():
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
+            return conn.getresponse().status == 200
         except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"port {port} not ready")
+            return False
+    wait_for(f"port {port} ready", ready, timeout, 0.1)
 
 
 def run_load(port, total, concurrency, body):

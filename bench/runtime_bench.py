@@ -33,18 +33,18 @@ import http.client
 import json
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import llama_cpp  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness.runtime import serve  # noqa: E402
 
 VOCAB = os.path.join(ROOT, "..", "shared", "models", "tokenizer-llama2-32k.bin")
 SHAPES = {
@@ -83,22 +83,8 @@ def ours(runtime, model, threads, batch):
 # --- serve: one streaming client -------------------------------------------------------
 
 def start_server(runtime, model, threads):
-    proc = subprocess.Popen(
-        [runtime, "serve", "--model", model, "--port", "0", "--threads", str(threads),
-         "--max-batch", "8", "--lame-duck-seconds", "0", "--drain-seconds", "5"],
-        stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        m = re.search(r"address=[0-9.]+:(\d+)", line)
-        if m:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
-            return proc, int(m.group(1))
-    proc.kill()
-    proc.wait()
-    raise SystemExit("llmops-runtime serve did not start")
+    return serve(runtime, "--model", model, "--threads", str(threads), "--max-batch", "8",
+                 "--lame-duck-seconds", "0", "--drain-seconds", "5", timeout=120)
 
 
 def stream_itl(port, prompt_ids, max_tokens):

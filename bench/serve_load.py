@@ -11,7 +11,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -22,24 +21,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness.runtime import serve  # noqa: E402
 
 
 def start_server(runtime, model, max_batch):
-    proc = subprocess.Popen(
-        [runtime, "serve", "--model", model, "--port", "0", "--max-batch", str(max_batch),
-         "--max-queue", "256", "--lame-duck-seconds", "0", "--drain-seconds", "5"],
-        stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        m = re.search(r"address=[0-9.]+:(\d+)", line)
-        if m:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
-            return proc, int(m.group(1))
-    proc.kill()
-    raise SystemExit("the server did not start")
+    return serve(runtime, "--model", model, "--max-batch", str(max_batch), "--max-queue", "256",
+                 "--lame-duck-seconds", "0", "--drain-seconds", "5", timeout=60)
 
 
 def stream_once(port, prompt, max_tokens, results):

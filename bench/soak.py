@@ -142,6 +142,11 @@ def main():
                 fmt = "{:.0f}" if column == 1 else "{}"
                 cells.append("/".join(fmt.format(v) for v in (first[column], last[column], peak)))
             print(f"{name:<16}{cells[0]:>26}{cells[1]:>22}{cells[2]:>26}")
+        # The curve, to tell a leak (steady growth) from a bounded cache filling up.
+        print("\nRSS MiB by minute:")
+        for name, rows in samples.items():
+            if name != "pod count":
+                print(f"{name:<16}" + " ".join(f"{r[1]:.0f}" for r in rows))
     finally:
         cluster.close()
         os.system(f"rm -rf {work}")

@@ -15,14 +15,20 @@ class ApiClient {
  public:
   virtual ~ApiClient() = default;
   // nullopt on 404.
-  virtual std::optional<nlohmann::json> get(const std::string& path) = 0;
+  std::optional<nlohmann::json> get(const std::string& path);
   // The list's items.
-  virtual nlohmann::json list(const std::string& path) = 0;
-  virtual nlohmann::json create(const std::string& path, const nlohmann::json& object) = 0;
-  virtual nlohmann::json update(const std::string& path, const nlohmann::json& object) = 0;
-  virtual nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch) = 0;
+  nlohmann::json list(const std::string& path);
+  nlohmann::json create(const std::string& path, const nlohmann::json& object);
+  nlohmann::json update(const std::string& path, const nlohmann::json& object);
+  nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch);
   // Returns false when the object was already gone.
-  virtual bool remove(const std::string& path, const nlohmann::json& options) = 0;
+  bool remove(const std::string& path, const nlohmann::json& options);
+
+ protected:
+  // One request: the reply's JSON on success, ApiError for a failure Status. A null
+  // `body` sends none.
+  virtual nlohmann::json call(const std::string& method, const std::string& path,
+                              const nlohmann::json& body, const std::string& contentType) = 0;
 };
 
 // "/api/v1/namespaces/NS/pods/NAME" and friends.

@@ -17,16 +17,9 @@ class LocalClient : public ApiClient {
   LocalClient(ApiServer& api, std::string userAgent)
       : api_(api), userAgent_(std::move(userAgent)) {}
 
-  std::optional<nlohmann::json> get(const std::string& path) override;
-  nlohmann::json list(const std::string& path) override;
-  nlohmann::json create(const std::string& path, const nlohmann::json& object) override;
-  nlohmann::json update(const std::string& path, const nlohmann::json& object) override;
-  nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch) override;
-  bool remove(const std::string& path, const nlohmann::json& options) override;
-
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
-                      const nlohmann::json& body, const std::string& contentType);
+                      const nlohmann::json& body, const std::string& contentType) override;
 
   ApiServer& api_;
   std::string userAgent_;

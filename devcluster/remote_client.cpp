@@ -36,40 +36,4 @@ Json RemoteClient::call(const std::string& method, const std::string& path, cons
                  parsed.is_object() ? parsed.value("details", Json()) : Json());
 }
 
-std::optional<Json> RemoteClient::get(const std::string& path) {
-  try {
-    return call("GET", path, nullptr, "");
-  } catch (const ApiError& error) {
-    if (error.code() == 404) return std::nullopt;
-    throw;
-  }
-}
-
-Json RemoteClient::list(const std::string& path) {
-  Json reply = call("GET", path, nullptr, "");
-  return reply.value("items", Json::array());
-}
-
-Json RemoteClient::create(const std::string& path, const Json& object) {
-  return call("POST", path, object, "application/json");
-}
-
-Json RemoteClient::update(const std::string& path, const Json& object) {
-  return call("PUT", path, object, "application/json");
-}
-
-Json RemoteClient::mergePatch(const std::string& path, const Json& patch) {
-  return call("PATCH", path, patch, "application/merge-patch+json");
-}
-
-bool RemoteClient::remove(const std::string& path, const Json& options) {
-  try {
-    call("DELETE", path, options, "application/json");
-    return true;
-  } catch (const ApiError& error) {
-    if (error.code() == 404) return false;
-    throw;
-  }
-}
-
 }  // namespace llmops::devcluster

@@ -16,16 +16,9 @@ class RemoteClient : public ApiClient {
   explicit RemoteClient(std::shared_ptr<kube::HttpTransport> transport)
       : transport_(std::move(transport)) {}
 
-  std::optional<nlohmann::json> get(const std::string& path) override;
-  nlohmann::json list(const std::string& path) override;
-  nlohmann::json create(const std::string& path, const nlohmann::json& object) override;
-  nlohmann::json update(const std::string& path, const nlohmann::json& object) override;
-  nlohmann::json mergePatch(const std::string& path, const nlohmann::json& patch) override;
-  bool remove(const std::string& path, const nlohmann::json& options) override;
-
  private:
   nlohmann::json call(const std::string& method, const std::string& path,
-                      const nlohmann::json& body, const std::string& contentType);
+                      const nlohmann::json& body, const std::string& contentType) override;
 
   std::shared_ptr<kube::HttpTransport> transport_;
 };

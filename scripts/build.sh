@@ -16,5 +16,13 @@ if [ "${1:-}" = "--programs" ]; then
   targets=(--target llmops-operator llmops-router llmops-runtime)
   set -- -DLLMOPS_SANITIZE_UNIT_TESTS=OFF -DLLMOPS_FUZZ=OFF "$@"
 fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+# ccache (installed by install-deps.sh) keeps compiled objects between builds and clones:
+# in ~/.cache/ccache (CCACHE_DIR to move it), keyed by relative paths so that another
+# checkout hits the same entries. CCACHE_DISABLE=1 turns it off.
+launcher=()
+if command -v ccache >/dev/null 2>&1 && [ -z "${CCACHE_DISABLE:-}" ]; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$PWD"
+fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@"
 cmake --build build -j "$jobs" "${targets[@]}"

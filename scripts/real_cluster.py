@@ -7,10 +7,13 @@ Standard library only."""
 import json
 import os
 import subprocess
-import time
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "scripts", "real-cluster.sh")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness.kubectl import Kubectl  # noqa: E402
+from harness.wait import wait_for  # noqa: E402
 
 
 def selected():
@@ -43,17 +46,9 @@ class RealCluster:
         self.home = home  # kubectl's discovery cache; None: the caller's $HOME
 
     def kubectl(self, *args, check=True, input=None, timeout=120):
-        env = dict(os.environ)
-        env.pop("KUBECONFIG", None)
-        if self.home:
-            env["HOME"] = self.home
-        result = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args],
-                                input=input, capture_output=True, text=True, env=env,
-                                timeout=timeout)
-        if check and result.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)} exited {result.returncode}: "
-                               f"{result.stderr.strip()}")
-        return result
+        """The CompletedProcess of kubectl against it (tests/harness's wrapper)."""
+        return Kubectl(self.kubeconfig, self.kubectl_bin, home=self.home)(
+            *args, check=check, input=input, timeout=timeout)
 
     def get_json(self, *args):
         result = self.kubectl("get", *args, "-o", "json", check=False)
@@ -67,12 +62,8 @@ class RealCluster:
 
     def wait_ready(self, timeout=120):
         """Until /readyz answers (after an apiserver restart)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.kubectl("get", "--raw", "/readyz", check=False, timeout=10).returncode == 0:
-                return
-            time.sleep(0.5)
-        raise RuntimeError(f"the apiserver was not ready within {timeout}s")
+        wait_for("the apiserver to be ready", lambda: self.kubectl(
+            "get", "--raw", "/readyz", check=False, timeout=10).returncode == 0, timeout, 0.5)
 
     def delete_and_wait(self, *args, timeout=120):
         """kubectl delete ARGS --wait: the objects and, through the garbage collector and

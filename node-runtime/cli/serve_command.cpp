@@ -109,6 +109,7 @@ int run_serve(const std::vector<std::string>& argv) {
     core_counts[node] = static_cast<int>(cores.size());
   metrics.set_placement(placement.plan.threads(), core_counts, placement.memory.bytes_by_node);
   server::BatchScheduler scheduler(transformer, tokenizer, scheduler_options, &metrics);
+  metrics.set_cache_config(scheduler_options.max_batch, scheduler.context());
   topology::move_off_compute_pus(placement);
   // The Jinja chat template: --chat-template FILE, else the GGUF's; --chat-format NAME: a
   // built-in format instead; neither and no template in the file: the plain format.

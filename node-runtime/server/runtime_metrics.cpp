@@ -117,6 +117,21 @@ RuntimeMetrics::RuntimeMetrics(const std::string& model)
                  .Help("1 when serving, 0 while loading or draining")
                  .Register(*registry_)
                  .Add({{"model", model}})),
+      vllm_waiting_(prometheus::BuildGauge()
+                        .Name("vllm:num_requests_waiting")
+                        .Help("Requests waiting for a batch slot (= llmops_runtime_queue_depth)")
+                        .Register(*registry_)
+                        .Add({{"model_name", model}})),
+      vllm_running_(prometheus::BuildGauge()
+                        .Name("vllm:num_requests_running")
+                        .Help("Requests in the running batch (= llmops_runtime_running_sequences)")
+                        .Register(*registry_)
+                        .Add({{"model_name", model}})),
+      vllm_kv_usage_(prometheus::BuildGauge()
+                         .Name("vllm:kv_cache_usage_perc")
+                         .Help("KV cache usage, 0-1 (= llmops_runtime_kv_cache_usage_ratio)")
+                         .Register(*registry_)
+                         .Add({{"model_name", model}})),
       process_cpu_(prometheus::BuildCounter()
                        .Name("process_cpu_seconds_total")
                        .Help("Total user and system CPU time spent in seconds")
@@ -175,6 +190,19 @@ void RuntimeMetrics::set_placement(int threads, const std::map<int, int>& cores_
   }
 }
 
+void RuntimeMetrics::set_cache_config(int max_batch, int context) {
+  const auto blocks = static_cast<long long>(max_batch) * context;
+  prometheus::BuildGauge()
+      .Name("vllm:cache_config_info")
+      .Help("KV cache configuration: block_size in positions, num_gpu_blocks = KV blocks")
+      .Register(*registry_)
+      .Add({{"model_name", model_},
+            {"block_size", "1"},
+            {"num_gpu_blocks", std::to_string(blocks)},
+            {"max_num_seqs", std::to_string(max_batch)}})
+      .Set(1);
+}
+
 void RuntimeMetrics::on_first_token(double ttft_seconds) {
   ttft_.Observe(ttft_seconds);
 }
@@ -187,6 +215,9 @@ std::string RuntimeMetrics::text(const SchedulerStats& stats, bool ready) {
   queue_depth_.Set(stats.queued);
   running_.Set(stats.running);
   kv_usage_.Set(stats.kv_cache_usage_ratio);
+  vllm_waiting_.Set(stats.queued);
+  vllm_running_.Set(stats.running);
+  vllm_kv_usage_.Set(stats.kv_cache_usage_ratio);
   ready_.Set(ready ? 1 : 0);
   {
     std::lock_guard lock(scrape_mutex_);

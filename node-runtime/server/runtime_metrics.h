@@ -33,6 +33,10 @@ class RuntimeMetrics : public SchedulerListener {
   void set_placement(int threads, const std::map<int, int>& cores_by_node,
                      const std::map<int, size_t>& bound_bytes_by_node);
 
+  // The KV cache's shape for `vllm:cache_config_info`: positions are allocated one at a
+  // time, so a "block" is one position and there are max_batch x context of them.
+  void set_cache_config(int max_batch, int context);
+
   // The exposition text; `stats` fills the gauges read at scrape time.
   std::string text(const SchedulerStats& stats, bool ready);
   prometheus::Registry& registry() { return *registry_; }
@@ -53,6 +57,11 @@ class RuntimeMetrics : public SchedulerListener {
   prometheus::Gauge& running_;
   prometheus::Gauge& kv_usage_;
   prometheus::Gauge& ready_;
+  // The same signals under vLLM's names, which the Gateway API Inference Extension's
+  // endpoint picker, AIBrix and KEDA recipes read (label `model_name`, as vLLM's).
+  prometheus::Gauge& vllm_waiting_;
+  prometheus::Gauge& vllm_running_;
+  prometheus::Gauge& vllm_kv_usage_;
   prometheus::Counter& process_cpu_;
   prometheus::Gauge& process_rss_;
   prometheus::Gauge& process_start_;

@@ -4,6 +4,7 @@
 
 #include "llmops/common/kube_validation.h"
 #include "llmops/reconcilers/pod_template.h"
+#include "spec_fields.h"
 
 namespace llmops::reconcilers {
 
@@ -11,32 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void bad(const std::string& field, const std::string& what) {
-  throw std::invalid_argument("LLMDeployment " + field + ": " + what);
-}
-
-const json* child(const json& parent, const char* key) {
-  if (!parent.is_object()) return nullptr;
-  auto it = parent.find(key);
-  if (it == parent.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-int64_t integer(const json& value, const std::string& field, int64_t min_value) {
-  if (!value.is_number_integer()) bad(field, "wants an integer, got " + value.dump());
-  const auto number = value.get<int64_t>();
-  if (number < min_value) bad(field, "must be at least " + std::to_string(min_value));
-  return number;
-}
-
-Seconds duration(const json& value, const std::string& field) {
-  if (!value.is_string()) bad(field, "wants a duration string like 15s, got " + value.dump());
-  try {
-    return parse_duration(value.get<std::string>());
-  } catch (const std::invalid_argument& error) {
-    bad(field, error.what());
-  }
-}
+using spec_fields::bad;
+using spec_fields::child;
+using spec_fields::duration;
+using spec_fields::integer;
 
 std::optional<RevisionControl> control(const json* value, const std::string& field,
                                        bool with_step) {

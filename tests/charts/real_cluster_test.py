@@ -35,6 +35,8 @@ import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHART = os.path.join(REPO, "charts", "llmops")
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from harness import Failure, Kubectl, waiter  # noqa: E402
 RELEASE = "helm-test"
 NAMESPACE = "llmops-helm"           # the release's
 APPS = "llmops-helm-apps"           # the LLMDeployment's
@@ -44,19 +46,7 @@ MONITOR_CRDS = ("monitoring.coreos.com_servicemonitors.yaml",
                 "monitoring.coreos.com_podmonitors.yaml")
 
 
-class Failure(Exception):
-    pass
-
-
-def wait(what, predicate, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Failure(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+wait = waiter(None, 0.5)
 
 
 class Cluster:
@@ -76,14 +66,8 @@ class Cluster:
         self.env.pop("KUBECONFIG", None)
         os.makedirs(self.env["HOME"], exist_ok=True)
 
-    def kubectl(self, *args, check=True, input=None, timeout=180):
-        result = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args],
-                                input=input, capture_output=True, text=True, env=self.env,
-                                timeout=timeout)
-        if check and result.returncode != 0:
-            raise Failure(f"kubectl {' '.join(args)[:200]} exited {result.returncode}: "
-                          f"{result.stderr.strip()[:2000]}")
-        return result
+        self.kubectl = Kubectl(self.kubeconfig, self.kubectl_bin, home=self.env["HOME"],
+                               timeout=180)
 
     def helm(self, *args, check=True, timeout=600):
         result = subprocess.run([self.helm_bin, "--kubeconfig", self.kubeconfig, *args],

@@ -2,13 +2,13 @@
 devcluster with the kubelet flags, kubectl against it, and polling with a deadline."""
 import json
 import os
-import subprocess
-import time
+import shutil
+import tempfile
 import urllib.request
 
 import yaml
 
-from devcluster_harness import Devcluster
+from devcluster_harness import Devcluster, harness
 
 PYTHON = "/usr/bin/python3"
 
@@ -29,35 +29,23 @@ class RealCluster:
     which deletes the pods and LLMDeployments a test made in the namespace default."""
 
     def __init__(self):
-        import sys
-        import tempfile
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))), "scripts"))
-        import real_cluster
-        self.real = real_cluster.RealCluster()
+        self.real = harness.real_cluster.RealCluster()
         self.kubeconfig = self.real.kubeconfig
-        self.kubectl_bin = self.real.kubectl_bin
         self.work = tempfile.mkdtemp(prefix="real-cluster-py.")
+        self.kubectl = harness.Kubectl(self.kubeconfig, self.real.kubectl_bin, home=self.work)
 
     def start(self):
         return self
 
     def close(self):
-        import shutil
         kubectl(self, "delete", "llmd,pods", "--all", "-n", "default", "--wait=true",
                 "--timeout=120s", check=False)
         shutil.rmtree(self.work, ignore_errors=True)
 
 
 def kubectl(dc, *args, stdin=None, check=True):
-    env = dict(os.environ, HOME=dc.work)  # kubectl's discovery cache: one per cluster
-    env.pop("KUBECONFIG", None)
-    binary = getattr(dc, "kubectl_bin", "kubectl")
-    result = subprocess.run([binary, "--kubeconfig", dc.kubeconfig, *args], input=stdin,
-                            capture_output=True, text=True, env=env, timeout=60)
-    if check and result.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
-    return result.stdout
+    """kubectl's output; dc's discovery cache is its own (HOME=dc.work)."""
+    return dc.kubectl.out(*args, input=stdin, check=check)
 
 
 def apply(dc, objects):
@@ -69,15 +57,7 @@ def get(dc, kind, name, namespace="default"):
     return json.loads(out) if out.strip() else None
 
 
-def wait_for(what, predicate, timeout=30.0, interval=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+wait_for = harness.waiter(30.0, 0.2)
 
 
 def pod_ready(pod):

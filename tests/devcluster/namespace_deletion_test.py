@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devcluster_harness import Devcluster  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 COUNT = 2000
 
@@ -19,15 +20,6 @@ COUNT = 2000
 def fail(message):
     print("FAIL:", message)
     sys.exit(1)
-
-
-def wait_for(what, predicate, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def create_namespace(dc, name, count, owned):

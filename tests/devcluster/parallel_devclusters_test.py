@@ -22,7 +22,8 @@ def main():
                  ["node/devcluster-node-1", "node/devcluster-node-2"])
         ips = []
         for dc in (first, second):
-            apply(dc, [python_server_pod("web")])
+            # A readiness probe: Ready then means serving, also right after the restart.
+            apply(dc, [python_server_pod("web", readiness_path="/")])
         for dc in (first, second):
             pod = wait_for("web running", lambda: (p := get(dc, "pod", "web")) and pod_ready(p) and p)
             ips.append(pod["status"]["podIP"])

@@ -16,19 +16,11 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from real_cluster import RealCluster  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import real_cluster, waiter  # noqa: E402
 
-
-def wait(what, predicate, timeout, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+RealCluster = real_cluster.RealCluster
+wait = waiter(None, 0.25)
 
 
 def read(path):

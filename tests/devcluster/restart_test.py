@@ -3,7 +3,6 @@
 (CA, token, port) still works, resourceVersions keep increasing, and a watcher that
 resumes from its last resourceVersion receives exactly the events it missed."""
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -40,8 +39,7 @@ def main():
             fail(f"port changed across restart: {old_port} -> {dc.port}")
         if open(dc.kubeconfig).read() != old_kubeconfig:
             fail("kubeconfig changed across restart")
-        out = subprocess.run(["kubectl", "--kubeconfig", dc.kubeconfig, "get", "llmdeployments", "-o", "name"],
-                             capture_output=True, text=True, env={**os.environ, "HOME": dc.work})
+        out = dc.kubectl("get", "llmdeployments", "-o", "name", check=False)
         if out.returncode != 0 or out.stdout.split() != [f"llmdeployment.{GROUP}/keep", f"llmdeployment.{GROUP}/late"]:
             fail(f"kubectl after restart: {out.returncode} {out.stdout} {out.stderr}")
         api = client.CustomObjectsApi(dc.api_client)

@@ -26,22 +26,22 @@ class FakeApi : public ApiClient {
   std::string expiration = "2030-01-01T00:00:00Z";
   bool forbidTokens = false;
 
-  std::optional<Json> get(const std::string& path) override {
-    auto found = objects.find(path);
-    if (found == objects.end()) return std::nullopt;
-    return found->second;
+  Json call(const std::string& method, const std::string& path, const Json& body,
+            const std::string&) override {
+    if (method == "GET") {
+      auto found = objects.find(path);
+      if (found == objects.end()) throw ApiError(404, "NotFound", path + " not found");
+      return found->second;
+    }
+    if (method == "POST") {
+      created.emplace_back(path, body);
+      if (forbidTokens) throw ApiError(403, "Forbidden", "serviceaccounts/token is forbidden");
+      return {{"status",
+               {{"token", "token-" + std::to_string(created.size())},
+                {"expirationTimestamp", expiration}}}};
+    }
+    return body;
   }
-  Json list(const std::string&) override { return Json::array(); }
-  Json create(const std::string& path, const Json& object) override {
-    created.emplace_back(path, object);
-    if (forbidTokens) throw ApiError(403, "Forbidden", "serviceaccounts/token is forbidden");
-    return {{"status",
-             {{"token", "token-" + std::to_string(created.size())},
-              {"expirationTimestamp", expiration}}}};
-  }
-  Json update(const std::string&, const Json& object) override { return object; }
-  Json mergePatch(const std::string&, const Json& patch) override { return patch; }
-  bool remove(const std::string&, const Json&) override { return true; }
 };
 
 // The pod a real API server's ServiceAccount admission makes of a plain one.

@@ -13,16 +13,19 @@ router's API use against the shipped RBAC (tests/manifests/rbac_check.py).
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "manifests"))
-import demo  # noqa: E402
+from harness import free_port, wait_for  # noqa: E402
+from harness.rollout import (Clients, NoClients, Stack, condition, current, make_model,  # noqa: E402
+                             router_ready, stop, watch)
 
-NAME = demo.NAME
+NAME = "storyteller"
 
 
 def llmd(models, steps, analysis=None, deadline=60):
@@ -42,25 +45,22 @@ def setup(work, obj, operator_flags=()):
     models = os.path.join(work, "models")
     os.makedirs(models)
     for version, seed in (("v1", 1), ("v2", 2)):
-        demo.subprocess.run([demo.RUNTIME, "make-model", "--dim", "64", "--hidden", "128",
-                             "--layers", "2", "--heads", "4", "--context", "256",
-                             "--out", os.path.join(models, f"{version}.gguf"), "--seed", str(seed)],
-                            check=True, capture_output=True)
-    cluster = demo.Cluster(work)
-    router_port, metrics_port = demo.free_port(), demo.free_port()
+        make_model(os.path.join(models, f"{version}.gguf"), seed)
+    cluster = Stack(work, NAME)
+    router_port, metrics_port = free_port(), free_port()
     cluster.start(router_port, metrics_port, operator_flags)
     cluster.kubectl("apply", "-f", "-", stdin=json.dumps(obj(models)))
     started = time.time()
-    demo.watch(cluster, demo._NoClients(), started, "revision 1 ready",
-               lambda d: demo.current(d) and d["status"].get("phase") == "Healthy" and
+    watch(cluster, NoClients(), started, "revision 1 ready",
+               lambda d: current(d) and d["status"].get("phase") == "Healthy" and
                d["status"].get("readyReplicas", 0) >= 2, 120)
-    demo.wait("the router to route", lambda: demo._router_ready(router_port), 30)
-    return cluster, models, demo.Clients(router_port), started
+    wait_for("the router to route", lambda: router_ready(router_port, NAME), 30)
+    return cluster, models, Clients(router_port, NAME), started
 
 
 def rolled_back(d):
     status = d.get("status", {})
-    return (demo.current(d) and status.get("phase") == "Degraded" and status.get("stableRevision") == 1
+    return (current(d) and status.get("phase") == "Degraded" and status.get("stableRevision") == 1
             and all(t.get("revision") == 1 or t.get("weight") == 0 for t in status.get("traffic", [])))
 
 
@@ -80,12 +80,12 @@ def promoted(work):
     def done(d):
         weights.append((time.time(), d.get("status", {}).get("canaryWeight", 0) if
                         d.get("status", {}).get("canaryRevision") else None))
-        return (demo.current(d) and d["status"].get("stableRevision") == 2 and
+        return (current(d) and d["status"].get("stableRevision") == 2 and
                 not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy")
 
     cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
-    demo.watch(cluster, clients, started, "canary promoted", done, 180)
+    watch(cluster, clients, started, "canary promoted", done, 180)
     time.sleep(1)
     clients.stop()
     total, failed = clients.totals()
@@ -105,10 +105,10 @@ def promoted(work):
     # The old revision's pods go after the scale-down delay, and a Service edited by hand
     # is put back.
     old = lambda: json.loads(cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=1", "-o", "json"))["items"]
-    demo.wait("revision 1 pods removed", lambda: not old(), 60)
+    wait_for("revision 1 pods removed", lambda: not old(), 60)
     cluster.kubectl("patch", "service", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"selector": {"app": "someone-else"}}}))
-    demo.wait("the Service's selector restored", lambda: json.loads(
+    wait_for("the Service's selector restored", lambda: json.loads(
         cluster.kubectl("get", "service", NAME, "-o", "json"))["spec"]["selector"] ==
         {"llmops.dev/deployment": NAME}, 30)
     if cluster.real:
@@ -129,10 +129,10 @@ def analysis_rollback(work):
     cluster, models, clients, started = setup(work, lambda m: llmd(m, steps, analysis))
     cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"runtime": {"args": ["--inject-error-rate", "0.5"]}}}))
-    d = demo.watch(cluster, clients, started, "analysis rollback", rolled_back, 180)
-    reason = demo.condition(d, "Degraded").get("reason")
+    d = watch(cluster, clients, started, "analysis rollback", rolled_back, 180)
+    reason = condition(d, "Degraded").get("reason")
     assert reason == "AnalysisFailed", d["status"]
-    demo.wait("canary pods removed", lambda: not canary_pods(cluster), 60)
+    wait_for("canary pods removed", lambda: not canary_pods(cluster), 60)
     time.sleep(1)
     clients.stop()
     total, failed = clients.totals()
@@ -149,14 +149,14 @@ def deadline_rollback(work):
     failing = []
 
     def rolled_back_noting_failures(d):
-        progressing = demo.condition(d, "Progressing")
+        progressing = condition(d, "Progressing")
         if progressing.get("reason") == "PodsFailing":
             failing.append(progressing.get("message", ""))
         return rolled_back(d)
 
-    d = demo.watch(cluster, clients, started, "progress-deadline rollback",
+    d = watch(cluster, clients, started, "progress-deadline rollback",
                    rolled_back_noting_failures, 180)
-    reason = demo.condition(d, "Degraded").get("reason")
+    reason = condition(d, "Degraded").get("reason")
     assert reason == "ProgressDeadlineExceeded", d["status"]
     # Before the deadline, the status said why the canary's pods did not run: the runtime's
     # own error, from the pods' termination message; and so did an event.
@@ -165,7 +165,7 @@ def deadline_rollback(work):
     events = json.loads(cluster.kubectl("get", "events", "--field-selector", "reason=PodsFailing",
                                         "-o", "json"))["items"]
     assert any("sha256" in e.get("message", "") for e in events), events
-    demo.wait("canary pods removed", lambda: not canary_pods(cluster), 60)
+    wait_for("canary pods removed", lambda: not canary_pods(cluster), 60)
     clients.stop()
     total, failed = clients.totals()
     assert failed == 0, f"{failed} failed: {clients.failures[:3]}"
@@ -200,8 +200,8 @@ def operator_killed(work):
 
     cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
-    demo.watch(cluster, clients, started, "canary promoted despite the kills", killing(
-        lambda d: demo.current(d) and d["status"].get("stableRevision") == 2 and
+    watch(cluster, clients, started, "canary promoted despite the kills", killing(
+        lambda d: current(d) and d["status"].get("stableRevision") == 2 and
         not d["status"].get("canaryRevision") and d["status"].get("phase") == "Healthy"), 240,
         interval=0.2)
     steps_killed = sorted({k[1] for k, _ in kills if k[1] is not None})
@@ -210,19 +210,19 @@ def operator_killed(work):
     assert {0, 1, 2, 4} <= set(steps_killed), f"kills at steps {steps_killed}"
     cluster.restart_operator()  # during the scale-down delay of the old pods
     old = lambda: json.loads(cluster.kubectl("get", "pods", "-l", "llmops.dev/revision=1", "-o", "json"))["items"]
-    demo.wait("revision 1 pods removed", lambda: not old(), 60)
+    wait_for("revision 1 pods removed", lambda: not old(), 60)
     names = [p["metadata"]["name"] for p in json.loads(cluster.kubectl("get", "pods", "-o", "json"))["items"]]
     assert len(names) == len(set(names)) == 2, names
 
     kills.clear()
     cluster.kubectl("patch", "llmd", NAME, "--type", "merge", "-p",
                     json.dumps({"spec": {"runtime": {"args": ["--inject-error-rate", "0.5"]}}}))
-    d = demo.watch(cluster, clients, started, "failing canary rolled back despite the kills", killing(
-        lambda d: demo.current(d) and d["status"].get("phase") == "Degraded" and
+    d = watch(cluster, clients, started, "failing canary rolled back despite the kills", killing(
+        lambda d: current(d) and d["status"].get("phase") == "Degraded" and
         d["status"].get("stableRevision") == 2 and
         all(t.get("revision") == 2 or t.get("weight") == 0 for t in d["status"].get("traffic", []))), 240,
         interval=0.2)
-    assert demo.condition(d, "Degraded").get("reason") == "AnalysisFailed", d["status"]
+    assert condition(d, "Degraded").get("reason") == "AnalysisFailed", d["status"]
     time.sleep(1)
     clients.stop()
     total, failed = clients.totals()
@@ -246,9 +246,9 @@ def main():
                 if os.path.exists(path):
                     print(f"--- {name}.log (tail)\n" + open(path, errors="replace").read()[-5000:],
                           file=sys.stderr)
-        demo.stop(work)
-        demo.Cluster(work).clean()
-        demo.subprocess.run(["rm", "-rf", work])
+        stop(work)
+        Stack(work, NAME).clean()
+        shutil.rmtree(work, ignore_errors=True)
     print("PASS")
 
 

@@ -41,7 +41,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,19 +48,17 @@ BUILD = os.environ.get("LLMOPS_BUILD", os.path.join(ROOT, "build"))
 DEVCLUSTER = os.path.join(BUILD, "devcluster", "llmops-devcluster")
 OPERATOR = os.path.join(BUILD, "operator", "llmops-operator")
 ROUTER = os.path.join(BUILD, "router", "llmops-router")
-RUNTIME = os.path.join(BUILD, "node-runtime", "llmops-runtime")
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_relay.py")
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import real_cluster  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import Devcluster, Kubectl, free_port, real_cluster  # noqa: E402,F401
+from harness import rollout  # noqa: E402
+from harness import wait_for as wait  # noqa: E402
 NAME = "storyteller"
 SKIP = 77  # ctest SKIP_RETURN_CODE
 
 
 def backend():
-    value = os.environ.get("LLMOPS_TEST_BACKEND", "devcluster")
-    if value not in ("devcluster", "real"):
-        raise SystemExit(f"LLMOPS_TEST_BACKEND must be devcluster or real, not {value!r}")
-    return value
+    return "real" if real_cluster.selected() else "devcluster"
 
 
 def skip(why):
@@ -74,23 +71,6 @@ def run(*argv, check=True, **kwargs):
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip() or result.stdout.strip()}")
     return result
-
-
-def wait(what, predicate, timeout, interval=0.2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- network
@@ -225,12 +205,9 @@ class _ClusterBase:
         return process
 
     def kubectl(self, *args, check=True, stdin=None):
-        env = dict(os.environ, HOME=self.work)
-        env.pop("KUBECONFIG", None)
-        result = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args],
-                                input=stdin, capture_output=True, text=True, timeout=60, env=env)
-        if check and result.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+        """kubectl's output; None when it failed and check is False."""
+        result = Kubectl(self.kubeconfig, self.kubectl_bin, home=self.work)(
+            *args, check=check, input=stdin)
         return result.stdout if result.returncode == 0 else None
 
     def get(self, *args):
@@ -287,6 +264,9 @@ class Cluster(_ClusterBase):
             if expiring_watches else []
         self.port = 0
         self.server = None
+        self.devcluster = Devcluster(self.data, ["--restart-backoff-seconds", "1", *self.flags],
+                                     binary=DEVCLUSTER, log=os.path.join(work, "devcluster.log"),
+                                     spawn=self._spawn_server, host=self.host, keep_port=True)
         self.processes = []
         try:
             self.start()
@@ -296,15 +276,13 @@ class Cluster(_ClusterBase):
             self.close()
             raise
 
+    def _spawn_server(self, argv):
+        self.server = Process("devcluster", argv, self.work)
+        return self.server.process
+
     def start(self):
-        port_file = os.path.join(self.data, "port")
-        old = os.stat(port_file).st_ino if os.path.exists(port_file) else None
-        self.server = Process("devcluster", [DEVCLUSTER, "--listen", f"{self.host}:{self.port}",
-                                             "--data-dir", self.data, "--restart-backoff-seconds", "1",
-                                             *self.flags], self.work)
-        wait("the devcluster to listen",
-             lambda: os.path.exists(port_file) and os.stat(port_file).st_ino != old, 60)
-        self.port = int(open(port_file).read())
+        """Starts the devcluster (again: on the same port)."""
+        self.port = self.devcluster.start(timeout=60).port
         wait("the devcluster to answer", lambda: self.kubectl("get", "--raw", "/readyz",
                                                               check=False) == "ok", 30)
 
@@ -644,10 +622,7 @@ def make_models(work):
     models = os.path.join(work, "models")
     os.makedirs(models, exist_ok=True)
     for version, seed in (("v1", 1), ("v2", 2), ("v3", 3)):
-        subprocess.run([RUNTIME, "make-model", "--dim", "64", "--hidden", "128", "--layers", "2",
-                        "--heads", "4", "--context", "256", "--out",
-                        os.path.join(models, f"{version}.gguf"), "--seed", str(seed)],
-                       check=True, capture_output=True)
+        rollout.make_model(os.path.join(models, f"{version}.gguf"), seed)
     return models
 
 
@@ -689,56 +664,17 @@ def no_duplicate_pods(cluster, revision, replicas):
     return revisions.count(str(revision)) == replicas and len(revisions) == replicas
 
 
-class Clients:
+class Clients(rollout.Clients):
     """Clients sending completions through a router, counting outcomes by revision."""
 
     def __init__(self, host, port, clients=2):
-        self.host, self.port = host, port
-        self.lock = threading.Lock()
-        self.ok = {}
-        self.log = []  # (time, revision)
-        self.failures = []
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True)
-                        for i in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def run(self, client):
-        n = 0
-        while not self.stopping.is_set():
-            stream = (client + n) % 2 == 0
-            body = {"model": NAME, "prompt": "Once upon a time", "max_tokens": 8, "stream": stream}
-            revision, error = None, None
-            try:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-                conn.request("POST", "/v1/completions", json.dumps(body),
-                             {"Content-Type": "application/json"})
-                response = conn.getresponse()
-                data = response.read()
-                revision = response.getheader("x-llmops-revision")
-                if response.status != 200:
-                    error = f"HTTP {response.status}: {data[:200]!r}"
-                elif stream and (not data.rstrip().endswith(b"data: [DONE]") or b'"error"' in data):
-                    error = f"incomplete stream: {data[-200:]!r}"
-                conn.close()
-            except (OSError, http.client.HTTPException) as e:
-                error = repr(e)
-            with self.lock:
-                if error:
-                    self.failures.append((time.time(), error))
-                else:
-                    self.ok[revision] = self.ok.get(revision, 0) + 1
-                    self.log.append((time.time(), revision))
-            n += 1
-            time.sleep(0.05)
+        super().__init__(port, NAME, clients, host, max_tokens=8, pause=0.05)
 
     def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(timeout=70)
+        """(requests served, [(time, error) of each failure])."""
+        super().stop()
         with self.lock:
-            return sum(self.ok.values()), list(self.failures)
+            return sum(self.ok.values()), list(zip(self.failed_at, self.failures))
 
 
 def metrics_text(host, port):

@@ -117,14 +117,14 @@ def rbac_operator(cluster):
     wait_for("the operator pod to take the Lease", lambda: lease_holder(cluster))
 
     def renewals():
-        used = rbac_check.requests_by(cluster.access_log, "llmops-operator/")
+        used = rbac_check.requests_by(cluster.access_log_path, "llmops-operator/")
         return sum(count for request, count in used.items()
                    if request.verb == "update" and request.resource == "leases") >= 2
     wait_for("the operator to renew its Lease", renewals)
     # A graceful stop releases the Lease: that request must be granted too.
     cluster.kubectl("delete", "--timeout=60s", *OPERATOR_POD)
     wait_for("the Lease to be released", lambda: not lease_holder(cluster))
-    report = rbac_check.check(cluster.access_log, components=("operator",),
+    report = rbac_check.check(cluster.access_log_path, components=("operator",),
                               allowed_unused=rbac_check.PENDING_RECONCILERS)
     print(report.text())
     if not report.ok:

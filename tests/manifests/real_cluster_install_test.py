@@ -15,31 +15,23 @@ scripts/real-cluster.sh) with `kubectl apply -k manifests/overlays/real-cluster`
 Environment: REAL_CLUSTER_DIR, LLMOPS_BUILD."""
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import demo  # noqa: E402
-from real_cluster import RealCluster  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from harness import real_cluster, waiter  # noqa: E402
+from harness.rollout import Clients, current, make_model, router_ready  # noqa: E402
 
 OVERLAY = os.path.join(ROOT, "manifests", "overlays", "real-cluster")
 NAMESPACE = "llmops-it"
-NAME = demo.NAME
+NAME = "storyteller"
+RealCluster = real_cluster.RealCluster
+wait = waiter(None, 0.5)
 SYSTEM = "llmops-system"
-
-
-def wait(what, predicate, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def pods(cluster, namespace, selector):
@@ -122,23 +114,20 @@ def rollout(cluster, work):
     models = os.path.join(work, "models")
     os.makedirs(models)
     for version, seed in (("v1", 1), ("v2", 2)):
-        demo.subprocess.run([demo.RUNTIME, "make-model", "--dim", "64", "--hidden", "128",
-                             "--layers", "2", "--heads", "4", "--context", "256",
-                             "--out", os.path.join(models, f"{version}.gguf"), "--seed", str(seed)],
-                            check=True, capture_output=True)
+        make_model(os.path.join(models, f"{version}.gguf"), seed)
     cluster.kubectl("create", "namespace", NAMESPACE)
     cluster.kubectl("apply", "-f", "-", input=json.dumps(llmd(models, "v1")))
-    wait("revision 1 Healthy", lambda: demo.current(deployment(cluster)) and
+    wait("revision 1 Healthy", lambda: current(deployment(cluster)) and
          deployment(cluster)["status"].get("phase") == "Healthy" and
          deployment(cluster)["status"].get("readyReplicas", 0) >= 1, 180)
     router = [p for p in pods(cluster, SYSTEM, "app.kubernetes.io/name=llmops-router") if ready(p)][0]
     router_ip = router["status"]["podIP"]
-    wait("the router pod to route", lambda: demo._router_ready(8080, router_ip), 60)
-    clients = demo.Clients(8080, clients=2, host=router_ip)
+    wait("the router pod to route", lambda: router_ready(8080, NAME, router_ip), 60)
+    clients = Clients(8080, NAME, clients=2, host=router_ip)
     try:
         cluster.kubectl("patch", "llmd", NAME, "-n", NAMESPACE, "--type", "merge", "-p",
                         json.dumps({"spec": {"model": {"uri": f"file://{models}/v2.gguf"}}}))
-        wait("the canary promoted", lambda: (lambda d: demo.current(d) and
+        wait("the canary promoted", lambda: (lambda d: current(d) and
              d["status"].get("stableRevision") == 2 and not d["status"].get("canaryRevision")
              and d["status"].get("phase") == "Healthy")(deployment(cluster)), 240)
         time.sleep(1)
@@ -178,7 +167,7 @@ def failover(cluster):
     # The new leader reconciles; the killed container was restarted by our kubelet.
     cluster.kubectl("patch", "llmd", NAME, "-n", NAMESPACE, "--type", "merge", "-p",
                     '{"spec":{"replicas":2}}')
-    wait("the new leader scales to 2", lambda: (lambda d: demo.current(d) and
+    wait("the new leader scales to 2", lambda: (lambda d: current(d) and
          d["status"].get("readyReplicas") == 2)(deployment(cluster)), 120)
     restarted = cluster.get_json("pod", "-n", SYSTEM, old_name)
     assert restarted["status"]["containerStatuses"][0]["restartCount"] >= 1, restarted["status"]
@@ -233,7 +222,7 @@ def main():
         cluster.delete_and_wait("namespace", NAMESPACE)
         cluster.kubectl("delete", "-k", OVERLAY, "--ignore-not-found", "--wait=true",
                         "--timeout=180s", check=False, timeout=240)
-        demo.subprocess.run(["rm", "-rf", work])
+        shutil.rmtree(work, ignore_errors=True)
     print("PASS")
 
 

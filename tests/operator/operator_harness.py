@@ -12,18 +12,17 @@ import os
 import re
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "scripts"))
-import real_cluster  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import Failure, real_cluster  # noqa: E402
+from harness.cases import run_cases  # noqa: E402
 
 DEVCLUSTER_BIN = os.environ["DEVCLUSTER_BIN"]
 OPERATOR_BIN = os.environ["OPERATOR_BIN"]
@@ -31,19 +30,7 @@ TEST_OPERATOR_BIN = os.environ["TEST_OPERATOR_BIN"]
 CRDS_DIR = os.environ["CRDS_DIR"]
 
 
-class Failure(Exception):
-    pass
-
-
-def wait_for(what, condition, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Failure(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+wait_for = harness.waiter(20.0, 0.1)
 
 
 class Workspace:
@@ -112,10 +99,14 @@ class Devcluster:
         self.workspace = workspace
         self.name = name
         self.data = workspace.path(name + "-data")
-        self.extra = list(extra)
         self.process = None
         self.real = real_cluster.RealCluster() if (
             name == "devcluster" and real_cluster.selected()) else None
+        self.server = None if self.real else harness.Devcluster(
+            self.data, extra, binary=DEVCLUSTER_BIN, log=workspace.path(name + ".log"),
+            spawn=self._spawn, home=os.environ["HOME"])
+        self.kubectl = harness.Kubectl(self.kubeconfig,
+                                       self.real.kubectl_bin if self.real else "kubectl")
         workspace.clusters.append(self)
         self.start()
 
@@ -135,44 +126,24 @@ class Devcluster:
             self.real.wait_ready()
             self.port = self.real.port
             return
-        port_file = os.path.join(self.data, "port")
-        old = os.stat(port_file).st_ino if os.path.exists(port_file) else None
-        self.process = Process(self.workspace, self.name,
-                               [DEVCLUSTER_BIN, "--listen", "127.0.0.1:0", "--data-dir", self.data]
-                               + self.extra)
+        self.port = self.server.start(timeout=20.0).port
 
-        def ready():
-            if self.process.popen.poll() is not None:
-                raise Failure(f"{self.name} exited: {self.process.text()[-2000:]}")
-            return os.path.exists(port_file) and os.stat(port_file).st_ino != old
-        wait_for(f"{self.name} to listen", ready)
-        with open(port_file) as f:
-            self.port = int(f.read().strip())
+    def _spawn(self, argv):
+        self.process = Process(self.workspace, self.name, argv)
+        return self.process.popen
 
     def stop(self):
         if self.real:
             self.real.stop_component("kube-apiserver")
             return
-        self.process.signal(signal.SIGTERM)
-        self.process.wait_exit()
+        self.server.stop(timeout=20.0)
 
     @property
     def kubeconfig(self):
         return self.real.kubeconfig if self.real else os.path.join(self.data, "kubeconfig")
 
-    def kubectl(self, *args, check=True, input=None):
-        binary = self.real.kubectl_bin if self.real else "kubectl"
-        result = subprocess.run([binary, "--kubeconfig", self.kubeconfig, *args],
-                                capture_output=True, text=True, input=input, timeout=60)
-        if check and result.returncode != 0:
-            raise Failure(f"kubectl {' '.join(args)} failed: {result.stderr}")
-        return result
-
     def get_json(self, *args):
-        result = self.kubectl("get", *args, "-o", "json", check=False)
-        if result.returncode != 0:
-            return None
-        return json.loads(result.stdout)
+        return self.kubectl.get_json(*args)
 
     def install_crds(self):
         self.kubectl("apply", "-f", CRDS_DIR)
@@ -181,10 +152,7 @@ class Devcluster:
 
     def access_log(self):
         """The devcluster's requests; None on the real control plane (no such log)."""
-        if self.real:
-            return None
-        with open(os.path.join(self.data, "access.log")) as log:
-            return [json.loads(line) for line in log if line.strip()]
+        return None if self.real else self.server.access_log()
 
     def kubeconfig_via(self, port, path):
         """A copy of the kubeconfig pointing at 127.0.0.1:port (a proxy)."""
@@ -320,20 +288,4 @@ class Proxy:
 
 def run(cases):
     """Runs the case named by argv[1] (all when none) and exits non-zero on failure."""
-    import sys
-    names = sys.argv[1:] or list(cases)
-    failed = False
-    for name in names:
-        workspace = Workspace()
-        ok = False
-        started = time.monotonic()
-        try:
-            cases[name](workspace)
-            ok = True
-            print(f"PASS {name} ({time.monotonic() - started:.1f}s)")
-        except Exception as error:  # report every failure with the logs
-            failed = True
-            print(f"FAIL {name}: {error!r}")
-        finally:
-            workspace.cleanup(ok)
-    sys.exit(1 if failed else 0)
+    run_cases(cases, lambda name: Workspace(), lambda workspace, ok: workspace.cleanup(ok))

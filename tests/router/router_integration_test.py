@@ -20,6 +20,8 @@ import time
 import urllib.request
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests"))
+from harness import free_port, waiter  # noqa: E402
 RUNTIME = os.environ["RUNTIME_BIN"]
 ROUTER = os.environ["ROUTER_BIN"]
 MODEL = "story"
@@ -145,21 +147,7 @@ def metric_value(text, name, **labels):
     return total
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, predicate, timeout=60.0, interval=0.1):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+wait_for = waiter(60.0, 0.1)
 
 
 def revision_counts(results):

@@ -19,13 +19,15 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import harness  # noqa: E402
+
 TEST_MODEL = "models/aidreams260K.bin"
 TEST_TOKENIZER = "models/tok512.bin"
 TEST_CONTEXT = 128
 
 
-class TestFailure(AssertionError):
-    pass
+TestFailure = harness.Failure
 
 
 def check(condition, message):
@@ -250,14 +252,9 @@ def metric(text, name, **labels):
 
 
 def wait_for(condition, timeout, message, interval=0.05):
-    """Polls condition() until it returns a true value (returned), or fails after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        check(time.monotonic() < deadline, f"{message} (waited {timeout} s)")
-        time.sleep(interval)
+    """Polls condition() until it returns a true value (returned), or fails after timeout
+    (the harness's wait_for in this file's argument order)."""
+    return harness.wait_for(message, condition, timeout, interval)
 
 
 def check_error_shape(body, status, context):

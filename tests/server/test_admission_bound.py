@@ -46,6 +46,16 @@ def test(env):
             check(occupied == 2,
                   f"queue_depth + running_sequences = {occupied} with one request running "
                   f"(prefilling) and one queued")
+            # vLLM's names carry the same values (read by endpoint pickers and KEDA).
+            waiting, running = (metric(text, "vllm:num_requests_waiting"),
+                                metric(text, "vllm:num_requests_running"))
+            check((waiting, running) == (metric(text, "llmops_runtime_queue_depth"),
+                                         metric(text, "llmops_runtime_running_sequences")),
+                  f"vllm:num_requests_waiting/running = {waiting}/{running} differ from "
+                  f"llmops_runtime_queue_depth/running_sequences")
+            usage = metric(text, "vllm:kv_cache_usage_perc")
+            check(0 < usage <= 1 and usage == metric(text, "llmops_runtime_kv_cache_usage_ratio"),
+                  f"vllm:kv_cache_usage_perc {usage} with a request running")
         finally:
             for connection in opened:
                 connection.close()

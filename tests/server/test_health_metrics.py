@@ -15,6 +15,11 @@ COUNTERS = ["llmops_runtime_prompt_tokens_total", "llmops_runtime_generated_toke
             "llmops_runtime_decode_steps_total"]
 GAUGES = ["llmops_runtime_queue_depth", "llmops_runtime_running_sequences",
           "llmops_runtime_kv_cache_usage_ratio"]
+# The same gauges under vLLM's names (label model_name), which the Gateway API Inference
+# Extension's endpoint picker, AIBrix and KEDA recipes read.
+VLLM_GAUGES = ["vllm:num_requests_waiting", "vllm:num_requests_running",
+               "vllm:kv_cache_usage_perc"]
+MAX_BATCH, CONTEXT = 3, 96
 HISTOGRAMS = ["llmops_runtime_request_duration_seconds",
               "llmops_runtime_time_to_first_token_seconds",
               "llmops_runtime_inter_token_latency_seconds"]
@@ -25,7 +30,8 @@ def check_type(text, name, kind):
 
 
 def test(env):
-    with RuntimeServer(env, [*env.test_model_args(), "--model-name", MODEL]) as server:
+    with RuntimeServer(env, [*env.test_model_args(), "--model-name", MODEL,
+                             "--max-batch", str(MAX_BATCH), "--context", str(CONTEXT)]) as server:
         for path, expected in [("/healthz", 200), ("/readyz", 200)]:
             status, _, text = server.request("GET", path)
             check(status == expected, f"{path} -> {status} {text!r}")
@@ -70,6 +76,16 @@ def test(env):
         for name in GAUGES:
             check_type(text, name, "gauge")
             check(metric(text, name, model=MODEL) == 0, f"{name} is not 0 when idle")
+        for name in VLLM_GAUGES:
+            check_type(text, name, "gauge")
+            check(metric(text, name, model_name=MODEL) == 0, f"{name} is not 0 when idle")
+        # One KV "block" is one cache position: max batch x context of them.
+        check_type(text, "vllm:cache_config_info", "gauge")
+        check(metric(text, "vllm:cache_config_info", model_name=MODEL, block_size="1",
+                     num_gpu_blocks=str(MAX_BATCH * CONTEXT),
+                     max_num_seqs=str(MAX_BATCH)) == 1,
+              "vllm:cache_config_info does not carry block_size 1, num_gpu_blocks = "
+              "max batch x context, max_num_seqs")
 
         # The placement (default --numa bind): threads, cores by node, bound weight bytes.
         for name in ("llmops_runtime_placement_threads", "llmops_runtime_placement_cores",
