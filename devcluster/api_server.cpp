@@ -1,10 +1,9 @@
 #include "api_server.h"
 
-#include <openssl/crypto.h>
-
 #include <cstdio>
 
 #include "discovery.h"
+#include "llmops/common/token_compare.h"
 #include "object_lifecycle.h"
 #include "openapi.h"
 #include "status.h"
@@ -34,12 +33,6 @@ std::string reasonForCode(int code) {
     default:
       return code >= 500 ? "InternalError" : "BadRequest";
   }
-}
-
-bool tokenMatches(const std::string& header, const std::string& token) {
-  const std::string expected = "Bearer " + token;
-  return header.size() == expected.size() &&
-         CRYPTO_memcmp(header.data(), expected.data(), expected.size()) == 0;
 }
 
 }  // namespace
@@ -101,7 +94,8 @@ int ApiServer::dispatch(const http::Request& request, const RequestInfo& info,
     writer->send({200, {{"Content-Type", "text/plain"}}, "ok"});
     return 200;
   }
-  if (!options_.token.empty() && !tokenMatches(request.header("Authorization"), options_.token)) {
+  if (!options_.token.empty() &&
+      !bearer_token_matches(request.header("Authorization"), options_.token)) {
     throw ApiError(401, "Unauthorized", "Unauthorized");
   }
   if (path == "/version") {

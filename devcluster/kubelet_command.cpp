@@ -9,10 +9,12 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "api_server.h"
 #include "container_spec.h"
 #include "controller_loop.h"
+#include "devcluster_flags.h"
 #include "kubelet.h"
 #include "llmops/common/http_server.h"
 #include "llmops/kube/api_error.h"
@@ -49,70 +51,39 @@ struct KubeletFlags {
   std::string tlsCertFile, tlsKeyFile, clientCaFile;
 };
 
+// The flags, bound to `flags`; the help text is written from these declarations.
+FlagSet kubeletFlagSet(KubeletFlags& flags) {
+  FlagSet set("usage: llmops-devcluster kubelet --kubeconfig FILE --node-name NAME [flags]",
+              "A kubelet that runs pods as local processes, registered with any API server.");
+  set.text("--kubeconfig", &flags.kubeconfig, "how to reach the API server", "FILE")
+      .text("--node-name", &flags.nodeName, "the Node this kubelet registers", "NAME")
+      .text("--data-dir", &flags.dataDir,
+            "pods' logs and files, pod-cidr, serving certificate\n"
+            "(~/.local/state/llmops/kubelet-NAME)",
+            "DIR")
+      .text("--pod-cidr", &flags.podCidr, "pod IPs, inside 127.0.0.0/8 (a /24 of its own)", "CIDR");
+  addImageMapFlag(set, &flags.imageMap);
+  addRestartBackoffFlag(set, &flags.restartBackoffSeconds);
+  addListenFlag(set, &flags.host, &flags.port, "the kubelet's HTTPS port for logs", "127.0.0.1:0");
+  set.text("--tls-cert-file", &flags.tlsCertFile,
+           "its certificate, with --tls-private-key-file (else one\n"
+           "made in DATA/tls, signed by a CA of its own)",
+           "F")
+      .text("--tls-private-key-file", &flags.tlsKeyFile, "the certificate's key", "F")
+      .text("--client-ca-file", &flags.clientCaFile,
+            "CA of the API server's client certificate\n(default: the kubeconfig's cluster CA)",
+            "F");
+  return set;
+}
+
 [[noreturn]] void usage(const std::string& error) {
-  std::cerr
-      << "error: " << error << "\n"
-      << "usage: llmops-devcluster kubelet --kubeconfig FILE --node-name NAME\n"
-      << "  [--data-dir DIR]              pods' logs and files, pod-cidr, serving certificate\n"
-      << "                                (~/.local/state/llmops/kubelet-NAME)\n"
-      << "  [--pod-cidr CIDR]             pod IPs, inside 127.0.0.0/8 (a /24 of its own)\n"
-      << "  [--image-map NAME=PATH]       run images named NAME with PATH (repeatable)\n"
-      << "  [--restart-backoff-seconds S] first container restart back-off (10)\n"
-      << "  [--listen HOST:PORT]          the kubelet's HTTPS port for logs (127.0.0.1:0)\n"
-      << "  [--tls-cert-file F --tls-private-key-file F]  its certificate (else one made\n"
-      << "                                in DATA/tls, signed by a CA of its own)\n"
-      << "  [--client-ca-file F]          CA of the API server's client certificate\n"
-      << "                                (default: the kubeconfig's cluster CA)\n";
-  std::exit(2);
+  KubeletFlags defaults;
+  kubeletFlagSet(defaults).exit_with_usage(error);
 }
 
 KubeletFlags parseFlags(int argc, char** argv) {
   KubeletFlags flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(arg + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (arg == "--kubeconfig") {
-        flags.kubeconfig = value();
-      } else if (arg == "--node-name") {
-        flags.nodeName = value();
-      } else if (arg == "--data-dir") {
-        flags.dataDir = value();
-      } else if (arg == "--pod-cidr") {
-        flags.podCidr = value();
-      } else if (arg == "--image-map") {
-        std::string mapping = value();
-        auto equals = mapping.find('=');
-        if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
-          usage("--image-map wants NAME=PATH");
-        }
-        flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
-      } else if (arg == "--restart-backoff-seconds") {
-        flags.restartBackoffSeconds = std::stod(value());
-        if (flags.restartBackoffSeconds < 0) usage("--restart-backoff-seconds must be >= 0");
-      } else if (arg == "--listen") {
-        std::string listen = value();
-        auto colon = listen.rfind(':');
-        if (colon == std::string::npos) usage("--listen wants HOST:PORT");
-        flags.host = listen.substr(0, colon);
-        flags.port = std::stoi(listen.substr(colon + 1));
-        if (flags.port < 0 || flags.port > 65535) usage("port out of range");
-      } else if (arg == "--tls-cert-file") {
-        flags.tlsCertFile = value();
-      } else if (arg == "--tls-private-key-file") {
-        flags.tlsKeyFile = value();
-      } else if (arg == "--client-ca-file") {
-        flags.clientCaFile = value();
-      } else {
-        usage("unknown flag " + arg);
-      }
-    } catch (const std::logic_error&) {
-      usage("invalid value for " + arg);
-    }
-  }
+  kubeletFlagSet(flags).parse_or_exit(argc, argv);
   if (flags.kubeconfig.empty()) usage("--kubeconfig is required");
   if (flags.nodeName.empty()) usage("--node-name is required");
   if (flags.tlsCertFile.empty() != flags.tlsKeyFile.empty()) {

@@ -9,14 +9,18 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "api_server.h"
 #include "container_spec.h"
 #include "controller_loop.h"
+#include "devcluster_flags.h"
 #include "endpoints_controller.h"
 #include "kubelet.h"
 #include "kubelet_command.h"
+#include "llmops/common/flags.h"
 #include "llmops/common/http_server.h"
+#include "llmops/common/logging.h"
 #include "local_client.h"
 #include "node_controller.h"
 #include "object_store.h"
@@ -26,13 +30,19 @@
 #include "scheduler.h"
 #include "tls_material.h"
 
+using llmops::FlagSet;
+using llmops::UsageError;
+using llmops::devcluster::addImageMapFlag;
+using llmops::devcluster::addListenFlag;
+using llmops::devcluster::addRestartBackoffFlag;
+
 namespace {
 
 struct Flags {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string dataDir;
-  std::size_t watchHistory = 10000;
+  int watchHistory = 10000;
   int bookmarkIntervalMs = 5000;
   int threads = 4;
   int nodes = 1;
@@ -41,69 +51,37 @@ struct Flags {
   double restartBackoffSeconds = 10;
 };
 
+// The flags, bound to `flags`; the help text is written from these declarations.
+FlagSet flagSet(Flags& flags) {
+  FlagSet set(
+      "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR [flags]\n"
+      "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)",
+      "A kubectl-compatible Kubernetes API server with its controllers and kubelet.");
+  addListenFlag(set, &flags.host, &flags.port,
+                "where the API server listens (port 0: any free port)");
+  set.text("--data-dir", &flags.dataDir, "objects, TLS material and logs", "DIR")
+      .integer("--watch-history", &flags.watchHistory, "watch events kept for resumption", 0,
+               100000000, "EVENTS")
+      .integer("--bookmark-interval-ms", &flags.bookmarkIntervalMs, "period of watch bookmarks", 1,
+               86400000, "MS")
+      .integer("--threads", &flags.threads, "HTTP worker threads", 1, 1024)
+      .integer("--nodes", &flags.nodes, "nodes sharing the machine", 1, 64)
+      .text("--pod-cidr", &flags.podCidr, "pod IPs, inside 127.0.0.0/8 (a /24 of its own)", "CIDR");
+  addImageMapFlag(set, &flags.imageMap);
+  addRestartBackoffFlag(set, &flags.restartBackoffSeconds);
+  return set;
+}
+
 [[noreturn]] void usage(const std::string& error) {
-  std::cerr << "error: " << error << "\n"
-            << "usage: llmops-devcluster --listen HOST:PORT --data-dir DIR\n"
-            << "       llmops-devcluster kubelet --kubeconfig FILE --node-name NAME ... (--help)\n"
-            << "  [--watch-history EVENTS]      watch events kept for resumption (10000)\n"
-            << "  [--bookmark-interval-ms MS]   period of watch bookmarks (5000)\n"
-            << "  [--threads N]                 HTTP worker threads (4)\n"
-            << "  [--nodes N]                   nodes sharing the machine (1)\n"
-            << "  [--pod-cidr CIDR]             pod IPs, inside 127.0.0.0/8 (a /24 of its own)\n"
-            << "  [--image-map NAME=PATH]       run images named NAME with PATH (repeatable)\n"
-            << "  [--restart-backoff-seconds S] first container restart back-off (10)\n";
-  std::exit(2);
+  Flags defaults;
+  flagSet(defaults).exit_with_usage(error);
 }
 
 Flags parseFlags(int argc, char** argv) {
   Flags flags;
-  bool listenSet = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(arg + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (arg == "--listen") {
-        std::string listen = value();
-        auto colon = listen.rfind(':');
-        if (colon == std::string::npos) usage("--listen wants HOST:PORT");
-        flags.host = listen.substr(0, colon);
-        flags.port = std::stoi(listen.substr(colon + 1));
-        if (flags.port < 0 || flags.port > 65535) usage("port out of range");
-        listenSet = true;
-      } else if (arg == "--data-dir") {
-        flags.dataDir = value();
-      } else if (arg == "--watch-history") {
-        flags.watchHistory = std::stoul(value());
-      } else if (arg == "--bookmark-interval-ms") {
-        flags.bookmarkIntervalMs = std::stoi(value());
-      } else if (arg == "--threads") {
-        flags.threads = std::stoi(value());
-      } else if (arg == "--nodes") {
-        flags.nodes = std::stoi(value());
-        if (flags.nodes < 1 || flags.nodes > 64) usage("--nodes must be 1..64");
-      } else if (arg == "--pod-cidr") {
-        flags.podCidr = value();
-      } else if (arg == "--image-map") {
-        std::string mapping = value();
-        auto equals = mapping.find('=');
-        if (equals == std::string::npos || equals == 0 || equals + 1 == mapping.size()) {
-          usage("--image-map wants NAME=PATH");
-        }
-        flags.imageMap[mapping.substr(0, equals)] = mapping.substr(equals + 1);
-      } else if (arg == "--restart-backoff-seconds") {
-        flags.restartBackoffSeconds = std::stod(value());
-        if (flags.restartBackoffSeconds < 0) usage("--restart-backoff-seconds must be >= 0");
-      } else {
-        usage("unknown flag " + arg);
-      }
-    } catch (const std::logic_error&) {
-      usage("invalid value for " + arg);
-    }
-  }
-  if (!listenSet) usage("--listen is required");
+  FlagSet set = flagSet(flags);
+  set.parse_or_exit(argc, argv);
+  if (!set.seen("--listen")) usage("--listen is required");
   if (flags.dataDir.empty()) usage("--data-dir is required");
   return flags;
 }
@@ -120,6 +98,7 @@ int recordedPort(const std::string& dataDir) {
 int main(int argc, char** argv) {
   using namespace llmops;
   using namespace llmops::devcluster;
+  setup_logging("info", "llmops-devcluster");
   if (argc > 1 && std::string(argv[1]) == "kubelet") {
     return runKubeletCommand(argc - 1, argv + 1);
   }
@@ -134,7 +113,7 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::create_directories(flags.dataDir);
     TlsMaterial tls = ensureTlsMaterial(flags.dataDir, flags.host);
-    ObjectStore store({flags.dataDir, flags.watchHistory, 5000});
+    ObjectStore store({flags.dataDir, static_cast<std::size_t>(flags.watchHistory), 5000});
     ResourceRegistry registry;
     ApiServer api(store, registry,
                   {tls.token, flags.dataDir + "/access.log", "",

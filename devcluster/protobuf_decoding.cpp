@@ -1,9 +1,8 @@
 #include "protobuf_decoding.h"
 
-#include <openssl/evp.h>
-
 #include <map>
 
+#include "llmops/common/base64.h"
 #include "status.h"
 #include "time_format.h"
 
@@ -126,15 +125,6 @@ class Reader {
   size_t position_ = 0;
 };
 
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 Json decodeMessage(std::string_view data, const MessageSchema& schema, int depth);
 
 std::pair<std::string, std::string_view> decodeMapEntry(std::string_view data) {
@@ -214,7 +204,7 @@ Json decodeMessage(std::string_view data, const MessageSchema& schema, int depth
       }
       case FieldKind::BytesMap: {
         auto [key, value] = decodeMapEntry(reader.bytes());
-        object[field.name][key] = base64(value);
+        object[field.name][key] = base64_encode(value);
         break;
       }
     }

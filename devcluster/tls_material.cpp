@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "llmops/common/base64.h"
+
 namespace llmops::devcluster {
 
 namespace {
@@ -114,15 +116,6 @@ std::string readFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-std::string base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 std::string randomToken() {
@@ -229,7 +222,8 @@ void writeKubeconfig(const std::string& dataDir, const TlsMaterial& material,
       << "- name: llmops-devcluster\n"
       << "  cluster:\n"
       << "    server: https://" << host << ":" << port << "\n"
-      << "    certificate-authority-data: " << base64(readFile(material.caCertificatePath)) << "\n"
+      << "    certificate-authority-data: " << base64_encode(readFile(material.caCertificatePath))
+      << "\n"
       << "users:\n"
       << "- name: llmops-devcluster-admin\n"
       << "  user:\n"

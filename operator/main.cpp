@@ -11,23 +11,14 @@
 
 #include "llmdeployment/canary_sampler.h"
 #include "llmdeployment/deployment_controller.h"
+#include "llmops/common/logging.h"
 #include "llmops/kube/operator_cli.h"
 #include "llmops/kube/owner_refs.h"
 #include "llmops/version.h"
 
 namespace {
 
-const char* kExtraHelp =
-    "  --router-metrics-url URL   an llmops-router /metrics for the canary analysis\n"
-    "                             (repeatable; per-revision upstream errors)\n"
-    "  --scale-down-delay-seconds S\n"
-    "                             how long pods of a revision that left the traffic keep\n"
-    "                             running so their streams drain (30)\n"
-    "  --pod-termination-grace-seconds S\n"
-    "                             terminationGracePeriodSeconds of runtime pods (45)\n";
-
-// Flags of this binary, taken out of argv before the shared parser sees it (it knows only
-// single-valued flags, and --router-metrics-url repeats).
+// Flags of this binary, beside the shared ones.
 struct OwnFlags {
   std::vector<std::string> router_metrics_urls;
   double scale_down_delay_seconds = 30;
@@ -38,45 +29,41 @@ double number_flag(const std::string& flag, const std::string& text, double min_
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || value < min_value)
-    throw llmops::kube::UsageError(flag + " wants a number >= " + std::to_string(min_value) +
-                                   ", got " + text);
+    throw llmops::UsageError(flag + " wants a number >= " + std::to_string(min_value) + ", got " +
+                             text);
   return value;
 }
 
-OwnFlags take_own_flags(std::vector<char*>& args) {
-  OwnFlags flags;
-  std::vector<char*> rest;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::string value;
-    bool has_value = false;
-    std::string name = arg;
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (name != "--router-metrics-url" && name != "--scale-down-delay-seconds" &&
-        name != "--pod-termination-grace-seconds") {
-      rest.push_back(args[i]);
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size()) throw llmops::kube::UsageError(name + " needs a value");
-      value = args[++i];
-    }
-    if (name == "--router-metrics-url") {
-      if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
-        throw llmops::kube::UsageError("--router-metrics-url wants an http(s) URL, got " + value);
-      flags.router_metrics_urls.push_back(value);
-    } else if (name == "--scale-down-delay-seconds") {
-      flags.scale_down_delay_seconds = number_flag(name, value, 0);
-    } else {
-      flags.termination_grace_seconds = static_cast<int>(number_flag(name, value, 1));
-    }
-  }
-  args = rest;
-  return flags;
+// The shared flags and this binary's, bound to `flags` and `own`.
+llmops::FlagSet operator_flag_set(llmops::kube::OperatorFlags& flags, OwnFlags& own) {
+  llmops::FlagSet set(llmops::kube::operator_synopsis("llmops-operator"));
+  llmops::kube::declare_operator_flags(set, flags);
+  set.custom(
+         "--router-metrics-url",
+         [&own](const std::string& value) {
+           if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0)
+             throw llmops::UsageError("--router-metrics-url wants an http(s) URL, got " + value);
+           own.router_metrics_urls.push_back(value);
+         },
+         "an llmops-router /metrics for the canary analysis\n"
+         "(repeatable; per-revision upstream errors)",
+         "URL")
+      .custom(
+          "--scale-down-delay-seconds",
+          [&own](const std::string& value) {
+            own.scale_down_delay_seconds = number_flag("--scale-down-delay-seconds", value, 0);
+          },
+          "how long pods of a revision that left the traffic keep\n"
+          "running so their streams drain",
+          "S", "30")
+      .custom(
+          "--pod-termination-grace-seconds",
+          [&own](const std::string& value) {
+            own.termination_grace_seconds =
+                static_cast<int>(number_flag("--pod-termination-grace-seconds", value, 1));
+          },
+          "terminationGracePeriodSeconds of runtime pods", "S", "45");
+  return set;
 }
 
 }  // namespace
@@ -86,29 +73,28 @@ int main(int argc, char** argv) {
   using namespace llmops::operator_main;
   block_termination_signals();
   for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << "llmops-operator " << llmops::kVersion << "\n"
-                << operator_usage("llmops-operator", kExtraHelp);
-      return 0;
-    }
-    if (arg == "--version") {
+    if (std::string(argv[i]) == "--version") {
       std::cout << "llmops-operator " << llmops::kVersion << "\n";
       return 0;
     }
   }
   OperatorFlags flags;
   OwnFlags own;
+  llmops::FlagSet set = operator_flag_set(flags, own);
   try {
-    std::vector<char*> args(argv, argv + argc);
-    own = take_own_flags(args);
-    flags = parse_operator_flags(static_cast<int>(args.size()), args.data());
+    const auto rest = set.parse(std::vector<std::string>(argv + 1, argv + argc));
+    if (!rest.empty()) throw llmops::UsageError("unexpected argument " + rest.front());
+    if (!set.help_requested()) check_operator_flags(flags);
   } catch (const UsageError& error) {
-    std::cerr << "error: " << error.what() << "\n" << operator_usage("llmops-operator", kExtraHelp);
+    std::cerr << "error: " << error.what() << "\n" << set.help();
     return 2;
   }
+  if (set.help_requested()) {
+    std::cout << "llmops-operator " << llmops::kVersion << "\n" << set.help();
+    return 0;
+  }
   try {
-    setup_logging(flags.log_level);
+    llmops::setup_logging(flags.log_level);
     Manager manager(manager_options(flags, "llmops-operator"));
     Informer& deployments = manager.informer_for(kLlmDeployments);
     Informer& pods = manager.informer_for(kPods, llmops::reconcilers::kDeploymentLabel);

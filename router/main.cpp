@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "llmops/common/http_server.h"
+#include "llmops/common/logging.h"
 #include "llmops/kube/curl_transport.h"
 #include "llmops/kube/kube_client.h"
 #include "llmops/kube/kubeconfig.h"
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
     std::cout << "llmops-router " << llmops::kVersion << "\n" << router_usage();
     return 0;
   }
-  kube::setup_logging("info");
+  setup_logging("info");
   try {
     RouterMetrics metrics;
     RequestRouter router;

@@ -1,80 +1,78 @@
 #include "router/router_cli.h"
 
-#include <algorithm>
+#include <exception>
+#include <functional>
+
+#include "llmops/common/flags.h"
 
 namespace llmops::router {
 
-HostPort parse_host_port(const std::string& text, const std::string& flag) {
-  HostPort result;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      throw UsageError(flag + ": \"" + text + "\" is not [IPv6]:port");
-    }
-    result.host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw UsageError(flag + ": \"" + text + "\" is not host:port");
-    }
-    result.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      std::stoi(port) > 65535) {
-    throw UsageError(flag + ": \"" + text + "\" has no valid port (0-65535)");
-  }
-  result.port = static_cast<uint16_t>(std::stoi(port));
-  return result;
+namespace {
+
+// A flag whose value is a path that must not be empty.
+std::function<void(const std::string&)> path_into(const std::string& flag, std::string* target) {
+  return [flag, target](const std::string& value) {
+    if (value.empty()) throw UsageError(flag + " needs a path");
+    *target = value;
+  };
 }
+
+// The flags, bound to `flags`; the help text is written from these declarations.
+FlagSet router_flag_set(RouterFlags& flags) {
+  FlagSet set(
+      "usage: llmops-router --listen HOST:PORT\n"
+      "                     (--kubeconfig PATH | --in-cluster | --static-config FILE)\n"
+      "                     [--metrics-addr HOST:PORT] [--upstream-first-byte-timeout S]",
+      "Routes OpenAI API requests (/v1/completions, /v1/chat/completions, /v1/models) to\n"
+      "the revisions of each model by their traffic weights.");
+  set.custom(
+         "--listen",
+         [&flags](const std::string& v) { flags.listen = parse_host_port(v, "--listen"); },
+         "where clients connect (port 0: any free port, printed)", "HOST:PORT")
+      .custom("--kubeconfig", path_into("--kubeconfig", &flags.kubeconfig),
+              "watch LLMDeployments and their Pods with this kubeconfig", "PATH")
+      .boolean("--in-cluster", &flags.in_cluster, "... with the pod's service account")
+      .custom("--static-config", path_into("--static-config", &flags.static_config),
+              "routes from a YAML file, reloaded when it changes", "FILE")
+      .custom(
+          "--metrics-addr",
+          [&flags](const std::string& v) {
+            flags.metrics_addr = parse_host_port(v, "--metrics-addr");
+            flags.has_metrics_addr = true;
+          },
+          "serve /metrics, /healthz, /readyz here", "HOST:PORT", "on --listen")
+      .custom(
+          "--upstream-first-byte-timeout",
+          [&flags](const std::string& text) {
+            std::size_t used = 0;
+            double seconds = 0;
+            try {
+              seconds = std::stod(text, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used != text.size() || !(seconds > 0) || seconds > 86400) {
+              throw UsageError("--upstream-first-byte-timeout: \"" + text +
+                               "\" is not a number of seconds in (0, 86400]");
+            }
+            flags.first_byte_timeout_seconds = seconds;
+          },
+          "seconds a pod may take to start its response: then the\n"
+          "attempt fails, counts toward ejection and is retried elsewhere",
+          "S", "30");
+  return set;
+}
+
+}  // namespace
 
 RouterFlags parse_router_flags(const std::vector<std::string>& args) {
   RouterFlags flags;
-  bool has_listen = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(arg + " needs a value");
-      return args[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-    } else if (arg == "--listen") {
-      flags.listen = parse_host_port(value(), arg);
-      has_listen = true;
-    } else if (arg == "--kubeconfig") {
-      flags.kubeconfig = value();
-      if (flags.kubeconfig.empty()) throw UsageError("--kubeconfig needs a path");
-    } else if (arg == "--in-cluster") {
-      flags.in_cluster = true;
-    } else if (arg == "--static-config") {
-      flags.static_config = value();
-      if (flags.static_config.empty()) throw UsageError("--static-config needs a path");
-    } else if (arg == "--metrics-addr") {
-      flags.metrics_addr = parse_host_port(value(), arg);
-      flags.has_metrics_addr = true;
-    } else if (arg == "--upstream-first-byte-timeout") {
-      const std::string text = value();
-      std::size_t used = 0;
-      double seconds = 0;
-      try {
-        seconds = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != text.size() || !(seconds > 0) || seconds > 86400) {
-        throw UsageError(arg + ": \"" + text + "\" is not a number of seconds in (0, 86400]");
-      }
-      flags.first_byte_timeout_seconds = seconds;
-    } else {
-      throw UsageError("unknown flag " + arg);
-    }
-  }
+  FlagSet set = router_flag_set(flags);
+  const std::vector<std::string> rest = set.parse(args);
+  if (!rest.empty()) throw UsageError("unexpected argument " + rest.front());
+  flags.help = set.help_requested();
   if (flags.help) return flags;
-  if (!has_listen) throw UsageError("--listen HOST:PORT is required");
+  if (!set.seen("--listen")) throw UsageError("--listen HOST:PORT is required");
   const int sources = !flags.kubeconfig.empty() + flags.in_cluster + !flags.static_config.empty();
   if (sources != 1) {
     throw UsageError("give exactly one of --kubeconfig PATH, --in-cluster, --static-config FILE");
@@ -83,20 +81,8 @@ RouterFlags parse_router_flags(const std::vector<std::string>& args) {
 }
 
 std::string router_usage() {
-  return "usage: llmops-router --listen HOST:PORT\n"
-         "                     (--kubeconfig PATH | --in-cluster | --static-config FILE)\n"
-         "                     [--metrics-addr HOST:PORT] [--upstream-first-byte-timeout S]\n"
-         "\n"
-         "Routes OpenAI API requests (/v1/completions, /v1/chat/completions, /v1/models) to\n"
-         "the revisions of each model by their traffic weights.\n"
-         "  --listen          where clients connect (port 0: any free port, printed)\n"
-         "  --kubeconfig      watch LLMDeployments and their Pods with this kubeconfig\n"
-         "  --in-cluster      ... with the pod's service account\n"
-         "  --static-config   routes from a YAML file, reloaded when it changes\n"
-         "  --metrics-addr    serve /metrics, /healthz, /readyz here (default: on --listen)\n"
-         "  --upstream-first-byte-timeout\n"
-         "                    seconds a pod may take to start its response (30): then the\n"
-         "                    attempt fails, counts toward ejection and is retried elsewhere\n";
+  RouterFlags defaults;
+  return router_flag_set(defaults).help();
 }
 
 }  // namespace llmops::router

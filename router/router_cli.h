@@ -4,21 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "llmops/common/host_port.h"
+#include "llmops/common/usage_error.h"
+
 namespace llmops::router {
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-struct HostPort {
-  std::string host;
-  uint16_t port = 0;
-};
 
 struct RouterFlags {
   HostPort listen;
@@ -31,8 +23,6 @@ struct RouterFlags {
   bool help = false;
 };
 
-// "HOST:PORT" or "[IPv6]:PORT"; port 0 allowed (any free port). Throws UsageError.
-HostPort parse_host_port(const std::string& text, const std::string& flag);
 RouterFlags parse_router_flags(const std::vector<std::string>& args);
 std::string router_usage();
 

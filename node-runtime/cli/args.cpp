@@ -7,32 +7,25 @@
 #include <fstream>
 #include <sstream>
 
+#include "llmops/common/flags.h"
+
 namespace llmops::cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
            const std::set<std::string>& switches) {
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + a + "'");
-    std::string name = a.substr(2);
-    std::optional<std::string> inline_value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (switches.count(name)) {
-      if (inline_value) throw UsageError("--" + name + " takes no value");
-      switches_.insert(name);
-    } else if (valued.count(name)) {
-      if (inline_value) {
-        values_[name] = *inline_value;
-      } else {
-        if (i + 1 >= argv.size()) throw UsageError("--" + name + " needs a value");
-        values_[name] = argv[++i];
-      }
-    } else {
-      throw UsageError("unknown flag --" + name);
-    }
+  // The commands' help texts are hand-written (kUsage); FlagSet does the parsing.
+  FlagSet flags("");
+  std::map<std::string, bool> switch_values;
+  for (const std::string& name : switches) flags.boolean("--" + name, &switch_values[name], "");
+  for (const std::string& name : valued) {
+    flags.custom(
+        "--" + name, [this, name](const std::string& v) { values_[name] = v; }, "");
+  }
+  const std::vector<std::string> rest = flags.parse(argv);
+  if (flags.help_requested()) throw UsageError("unknown flag --help");
+  if (!rest.empty()) throw UsageError("unexpected argument '" + rest.front() + "'");
+  for (const auto& [name, on] : switch_values) {
+    if (on) switches_.insert(name);
   }
 }
 

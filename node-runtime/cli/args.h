@@ -5,18 +5,13 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "llmops/common/usage_error.h"
 #include "topology/runtime_placement.h"
 
 namespace llmops::cli {
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 class Args {
  public:

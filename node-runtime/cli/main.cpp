@@ -1,5 +1,4 @@
 // llmops-runtime: the CPU inference runtime's command line.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "llmops/common/logging.h"
 #include "llmops/version.h"
 
 namespace {
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Logs go to stderr: stdout carries the commands' output (generated text, ids, JSON).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("llmops-runtime"));
+  llmops::setup_logging("info", "llmops-runtime");
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   try {
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     if (command == "chat-template") return llmops::cli::run_chat_template(rest);
     std::cerr << "llmops-runtime: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
-  } catch (const llmops::cli::UsageError& e) {
+  } catch (const llmops::UsageError& e) {
     std::cerr << "llmops-runtime " << command << ": " << e.what()
               << "\n(see llmops-runtime --help)\n";
     return 2;

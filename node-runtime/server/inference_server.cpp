@@ -1,6 +1,5 @@
 #include "inference_server.h"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -8,6 +7,7 @@
 #include <cstdio>
 
 #include "llmops/api/runtime_headers.h"
+#include "llmops/common/token_compare.h"
 #include "openai_protocol.h"
 
 namespace llmops::server {
@@ -222,11 +222,7 @@ std::string InferenceServer::next_request_id() {
 
 bool InferenceServer::authorized(const http::Request& request) const {
   if (options_.api_key.empty()) return true;
-  const std::string header = request.header("Authorization");
-  const std::string expected = "Bearer " + options_.api_key;
-  // Constant-time: the comparison's duration does not depend on where they differ.
-  return header.size() == expected.size() &&
-         CRYPTO_memcmp(header.data(), expected.data(), expected.size()) == 0;
+  return bearer_token_matches(request.header("Authorization"), options_.api_key);
 }
 
 void InferenceServer::reply_error(const std::shared_ptr<http::ResponseWriter>& writer, int status,

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <vector>
 
+#include "llmops/common/base64.h"
+
 namespace llmops::kube {
 namespace {
 
@@ -18,31 +20,10 @@ std::string read_file(const std::filesystem::path& path, const std::string& fiel
   return out.str();
 }
 
-std::string base64_decode(const std::string& text, const std::string& field) {
-  static constexpr int kInvalid = -1;
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return kInvalid;
-  };
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    int v = value(c);
-    if (v == kInvalid) throw ConfigError(field + ": invalid base64");
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  return out;
+std::string decode_base64_field(const std::string& text, const std::string& field) {
+  auto decoded = llmops::base64_decode(text);
+  if (!decoded) throw ConfigError(field + ": invalid base64");
+  return std::move(*decoded);
 }
 
 std::string trim(std::string s) {
@@ -83,7 +64,7 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
 std::string pem_field(const YAML::Node& node, const std::string& name, const std::string& where,
                       const std::filesystem::path& base) {
   std::string data = string_field(node, name + "-data");
-  if (!data.empty()) return base64_decode(data, where + "." + name + "-data");
+  if (!data.empty()) return decode_base64_field(data, where + "." + name + "-data");
   std::string path = string_field(node, name);
   if (!path.empty()) return read_file(resolve(base, path), where + "." + name);
   return "";

@@ -2,30 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "llmops/common/host_port.h"
 #include "llmops/common/http_server.h"
 #include "llmops/kube/curl_transport.h"
 
 namespace llmops::kube {
-
-std::pair<std::string, uint16_t> parse_host_port(const std::string& text, const std::string& flag) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos)
-    throw std::invalid_argument(flag + " wants HOST:PORT, got " + text);
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  int port = -1;
-  try {
-    size_t used = 0;
-    port = std::stoi(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) throw std::invalid_argument(flag + ": bad port in " + text);
-  return {host, static_cast<uint16_t>(port)};
-}
 
 Manager::Manager(ManagerOptions options) : options_(std::move(options)) {
   ClientOptions client_options;
@@ -108,7 +89,7 @@ bool Manager::is_leader() const {
 
 void Manager::serve(const std::string& what, const std::string& address) {
   if (address == "0" || address.empty()) return;
-  auto [host, port] = parse_host_port(address, "--" + what + "-addr");
+  auto [host, port] = parse_host_port(address, "--" + what + "-addr", EmptyHost::kAnyAddress);
   http::ServerOptions server_options;
   server_options.address = host;
   server_options.port = port;

@@ -1,94 +1,67 @@
 #include "llmops/kube/operator_cli.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
 
+#include "llmops/common/host_port.h"
+
 namespace llmops::kube {
 
+void declare_operator_flags(FlagSet& set, OperatorFlags& flags) {
+  set.text("--kubeconfig", &flags.kubeconfig,
+           "kubeconfig file (default $KUBECONFIG, in-cluster, ~/.kube/config)", "PATH")
+      .text("--context", &flags.context, "kubeconfig context (default current-context)", "NAME")
+      .text("--namespace", &flags.namespace_name, "watch only NS (default all namespaces)", "NS")
+      .boolean("--leader-elect", &flags.leader_elect,
+               "run controllers only while holding the Lease")
+      .text("--lease-name", &flags.lease_name, "Lease name", "NAME")
+      .text("--lease-namespace", &flags.lease_namespace,
+            "Lease namespace (the context's namespace)", "NS")
+      .text("--metrics-addr", &flags.metrics_addr, "/metrics (0 disables)", "HOST:PORT")
+      .text("--health-addr", &flags.health_addr, "/healthz, /readyz (0 disables)", "HOST:PORT")
+      .integer("--workers", &flags.workers, "reconcile workers per controller", 1, 1024)
+      .text("--log-level", &flags.log_level, "trace|debug|info|warn|error", "LEVEL")
+      .boolean("--insecure-skip-tls-verify", &flags.insecure_skip_tls_verify,
+               "do not verify the API server's certificate (unsafe)");
+}
+
+void check_operator_flags(const OperatorFlags& flags) {
+  for (const auto& [flag, address] : {std::pair{"--metrics-addr", flags.metrics_addr},
+                                      std::pair{"--health-addr", flags.health_addr}}) {
+    if (address == "0") continue;
+    parse_host_port(address, flag, EmptyHost::kAnyAddress);
+  }
+}
+
 std::string operator_usage(const std::string& program, const std::string& extra_help) {
+  OperatorFlags defaults;
+  FlagSet set(operator_synopsis(program));
+  declare_operator_flags(set, defaults);
+  return set.help() + extra_help;
+}
+
+std::string operator_synopsis(const std::string& program) {
   return "usage: " + program +
          " [--kubeconfig PATH] [--context NAME] [--namespace NS] [--leader-elect]\n"
-         "       [--metrics-addr HOST:PORT] [--health-addr HOST:PORT]\n"
-         "  --kubeconfig PATH          kubeconfig file (default $KUBECONFIG, in-cluster, "
-         "~/.kube/config)\n"
-         "  --context NAME             kubeconfig context (default current-context)\n"
-         "  --namespace NS             watch only NS (default all namespaces)\n"
-         "  --leader-elect             run controllers only while holding the Lease\n"
-         "  --lease-name NAME          Lease name (llmops-operator)\n"
-         "  --lease-namespace NS       Lease namespace (the context's namespace)\n"
-         "  --metrics-addr HOST:PORT   /metrics (0.0.0.0:8080; 0 disables)\n"
-         "  --health-addr HOST:PORT    /healthz, /readyz (0.0.0.0:8081; 0 disables)\n"
-         "  --workers N                reconcile workers per controller (2)\n"
-         "  --log-level LEVEL          trace|debug|info|warn|error (info)\n"
-         "  --insecure-skip-tls-verify do not verify the API server's certificate (unsafe)\n" +
-         extra_help;
+         "       [--metrics-addr HOST:PORT] [--health-addr HOST:PORT] [flags]";
 }
 
 OperatorFlags parse_operator_flags(int argc, char** argv,
                                    const std::map<std::string, std::string>& extra_flags) {
   OperatorFlags flags;
   flags.extra = extra_flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string inline_value;
-    bool has_inline = false;
-    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_inline = true;
-    }
-    auto value = [&]() -> std::string {
-      if (has_inline) return inline_value;
-      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--kubeconfig") {
-      flags.kubeconfig = value();
-    } else if (arg == "--context") {
-      flags.context = value();
-    } else if (arg == "--namespace") {
-      flags.namespace_name = value();
-    } else if (arg == "--leader-elect") {
-      flags.leader_elect = has_inline ? inline_value != "false" : true;
-    } else if (arg == "--insecure-skip-tls-verify") {
-      flags.insecure_skip_tls_verify = has_inline ? inline_value != "false" : true;
-    } else if (arg == "--metrics-addr") {
-      flags.metrics_addr = value();
-    } else if (arg == "--health-addr") {
-      flags.health_addr = value();
-    } else if (arg == "--lease-name") {
-      flags.lease_name = value();
-    } else if (arg == "--lease-namespace") {
-      flags.lease_namespace = value();
-    } else if (arg == "--log-level") {
-      flags.log_level = value();
-    } else if (arg == "--workers") {
-      std::string text = value();
-      try {
-        flags.workers = std::stoi(text);
-      } catch (const std::exception&) {
-        throw UsageError("--workers wants a number, got " + text);
-      }
-      if (flags.workers < 1) throw UsageError("--workers must be at least 1");
-    } else if (arg.rfind("--", 0) == 0 && extra_flags.count(arg.substr(2)) != 0) {
-      flags.extra[arg.substr(2)] = value();
-    } else {
-      throw UsageError("unknown flag " + arg);
-    }
+  FlagSet set(operator_synopsis(argc > 0 ? argv[0] : "operator"));
+  declare_operator_flags(set, flags);
+  for (const auto& [name, default_value] : extra_flags) {
+    set.text("--" + name, &flags.extra[name], "", "VALUE");
   }
-  for (const auto& [flag, address] : {std::pair{"--metrics-addr", flags.metrics_addr},
-                                      std::pair{"--health-addr", flags.health_addr}}) {
-    if (address == "0") continue;
-    try {
-      parse_host_port(address, flag);
-    } catch (const std::invalid_argument& error) {
-      throw UsageError(error.what());
-    }
-  }
+  const auto rest = set.parse(std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+  if (!rest.empty()) throw UsageError("unexpected argument " + rest.front());
+  check_operator_flags(flags);
   return flags;
 }
 
@@ -113,14 +86,6 @@ ManagerOptions manager_options(const OperatorFlags& flags, const std::string& co
       flags.lease_namespace.empty() ? options.rest.namespace_name : flags.lease_namespace;
   options.component = component;
   return options;
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("llmops");
-  logger->set_pattern("time=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::trace);  // tests and log shippers read it live
-  spdlog::set_default_logger(logger);
 }
 
 void block_termination_signals() {

@@ -15,9 +15,13 @@
 #include "engine/quant.h"
 #include "engine/thread_pool.h"
 #include "kernel_variants.h"
+#include "matmul_checks.h"
 
 namespace llmops::engine {
 namespace {
+
+using matmul_checks::Shape;
+using matmul_checks::shape_name;
 
 struct Matrix {
   std::vector<uint8_t> bytes;
@@ -61,17 +65,6 @@ std::vector<float> random_inputs(int64_t n, int64_t cols, uint32_t seed) {
   return x;
 }
 
-struct Shape {
-  TensorType type;
-  int64_t rows, cols;
-};
-
-std::string shape_name(const ::testing::TestParamInfo<Shape>& info) {
-  const Shape& s = info.param;
-  return std::string(type_name(s.type)) + "_" + std::to_string(s.rows) + "x" +
-         std::to_string(s.cols);
-}
-
 class KquantMatmul : public ::testing::TestWithParam<Shape> {};
 
 // Against the exact product in double of the decoded weights: fp32 error for the scalar
@@ -81,33 +74,9 @@ TEST_P(KquantMatmul, EveryVariantMatchesTheReference) {
   const Matrix w = random_matrix(s.type, s.rows, s.cols, 11);
   for (int64_t n : {1, 2, 5}) {
     const auto x = random_inputs(n, s.cols, 100 + static_cast<uint32_t>(n));
-    std::vector<float> scalar(static_cast<size_t>(n * s.rows));
-    {
-      VariantScope scope(KernelVariant::Scalar);
-      matmul(w.view, x.data(), n, scalar.data());
-    }
-    for (KernelVariant v : supported_variants()) {
-      SCOPED_TRACE(std::string(kernel_variant_name(v)) + " n=" + std::to_string(n));
-      VariantScope scope(v);
-      std::vector<float> y(static_cast<size_t>(n * s.rows));
-      matmul(w.view, x.data(), n, y.data());
-      const bool quantized_inputs = v != KernelVariant::Scalar && is_kquant(s.type);
-      for (int64_t i = 0; i < n; ++i) {
-        for (int64_t r = 0; r < s.rows; ++r) {
-          double exact = 0, magnitude = 0;
-          for (int64_t j = 0; j < s.cols; ++j) {
-            const double p = static_cast<double>(w.dense[r * s.cols + j]) * x[i * s.cols + j];
-            exact += p;
-            magnitude += std::fabs(p);
-          }
-          const double tolerance = (quantized_inputs ? 1e-2 : 1e-5) * magnitude + 1e-5;
-          const float got = y[i * s.rows + r];
-          ASSERT_NEAR(got, exact, tolerance) << "row " << r << " input " << i;
-          ASSERT_NEAR(got, scalar[i * s.rows + r], tolerance + 1e-5 * magnitude)
-              << "against scalar, row " << r << " input " << i;
-        }
-      }
-    }
+    matmul_checks::expect_variants_match_reference(w.view, w.dense, x, n, [&](KernelVariant v) {
+      return v != KernelVariant::Scalar && is_kquant(s.type) ? 1e-2 : 1e-5;
+    });
   }
 }
 
@@ -115,30 +84,7 @@ TEST_P(KquantMatmul, EveryVariantMatchesTheReference) {
 TEST_P(KquantMatmul, EachInputIsBitIdenticalToItsMatrixVectorProduct) {
   const Shape s = GetParam();
   const Matrix w = random_matrix(s.type, s.rows, s.cols, 21);
-  const int64_t max_n = 9;
-  const auto x = random_inputs(max_n, s.cols, 23);
-  ThreadPool pool(3);
-  for (KernelVariant v : supported_variants()) {
-    SCOPED_TRACE(std::string(kernel_variant_name(v)));
-    VariantScope scope(v);
-    std::vector<float> alone(static_cast<size_t>(max_n * s.rows));
-    for (int64_t i = 0; i < max_n; ++i) {
-      matmul(w.view, x.data() + i * s.cols, 1, alone.data() + i * s.rows);
-    }
-    for (int64_t n = 1; n <= max_n; ++n) {
-      SCOPED_TRACE("n=" + std::to_string(n));
-      std::vector<float> batched(static_cast<size_t>(n * s.rows));
-      std::vector<float> threaded(static_cast<size_t>(n * s.rows));
-      matmul(w.view, x.data(), n, batched.data());
-      matmul(w.view, x.data(), n, threaded.data(), &pool);
-      for (int64_t i = 0; i < n * s.rows; ++i) {
-        ASSERT_EQ(std::memcmp(&batched[i], &alone[i], sizeof(float)), 0)
-            << "row " << i % s.rows << " input " << i / s.rows;
-        ASSERT_EQ(std::memcmp(&threaded[i], &alone[i], sizeof(float)), 0)
-            << "threaded, row " << i % s.rows << " input " << i / s.rows;
-      }
-    }
-  }
+  matmul_checks::expect_batches_bit_identical(w.view, random_inputs(9, s.cols, 23), 9);
 }
 
 // Rows not a multiple of any tile (1..13, 37, 130), one and several super-blocks;
@@ -156,26 +102,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Q, K and V of one K type in one pass: each output the same bits as its own matmul.
 TEST(KquantMatmulMany, EqualsOneMatmulPerMatrix) {
-  ThreadPool pool(2);
   for (TensorType type : {TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::BF16}) {
-    const Matrix a = random_matrix(type, 96, 512, 41);
-    const Matrix b = random_matrix(type, 33, 512, 42);
-    const Matrix c = random_matrix(type, 7, 512, 43);
-    const int64_t n = 6;
-    const auto x = random_inputs(n, 512, 44);
-    for (KernelVariant v : supported_variants()) {
-      SCOPED_TRACE(std::string(type_name(type)) + " " + std::string(kernel_variant_name(v)));
-      VariantScope scope(v);
-      std::vector<float> ya(n * 96), yb(n * 33), yc(n * 7);
-      const TensorView* ws[] = {&a.view, &b.view, &c.view};
-      float* ys[] = {ya.data(), yb.data(), yc.data()};
-      matmul_many(ws, x.data(), n, ys, &pool);
-      for (const auto& [m, got] : {std::pair{&a, &ya}, std::pair{&b, &yb}, std::pair{&c, &yc}}) {
-        std::vector<float> want(got->size());
-        matmul(m->view, x.data(), n, want.data());
-        EXPECT_EQ(*got, want) << m->view.rows << " rows";
-      }
-    }
+    matmul_checks::expect_many_equals_one_by_one(
+        random_matrix(type, 96, 512, 41).view, random_matrix(type, 33, 512, 42).view,
+        random_matrix(type, 7, 512, 43).view, random_inputs(6, 512, 44), 6);
   }
 }
 

@@ -58,14 +58,5 @@ TEST(OperatorFlags, MistakesAreUsageErrors) {
   }
 }
 
-TEST(HostPort, Forms) {
-  EXPECT_EQ(parse_host_port("127.0.0.1:80", "f"),
-            std::make_pair(std::string("127.0.0.1"), uint16_t{80}));
-  EXPECT_EQ(parse_host_port(":8080", "f").first, "0.0.0.0");
-  EXPECT_EQ(parse_host_port("[::1]:0", "f"), std::make_pair(std::string("::1"), uint16_t{0}));
-  EXPECT_THROW(parse_host_port("host:", "f"), std::invalid_argument);
-  EXPECT_THROW(parse_host_port("host:12x", "f"), std::invalid_argument);
-}
-
 }  // namespace
 }  // namespace llmops::kube

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "llmops/api/llmdeployment.h"
+#include "llmops/common/logging.h"
 #include "llmops/kube/api_error.h"
 #include "llmops/kube/operator_cli.h"
 
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    setup_logging(flags.log_level);
+    llmops::setup_logging(flags.log_level);
     const auto delay = std::chrono::milliseconds(std::stoi(flags.extra["reconcile-delay-ms"]));
     const bool record_events = flags.extra["record-events"] == "true";
     Manager manager(manager_options(flags, "llmops-test-operator"));

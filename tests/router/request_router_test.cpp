@@ -128,5 +128,36 @@ TEST(RouterCli, Flags) {
   }
 }
 
+TEST(RouterCli, EqualsFormsAndErrorsThatNameTheFlag) {
+  RouterFlags flags = parse_router_flags(
+      {"--listen=127.0.0.1:0", "--static-config=r.yaml", "--upstream-first-byte-timeout=2.5"});
+  EXPECT_EQ(flags.listen.host, "127.0.0.1");
+  EXPECT_EQ(flags.static_config, "r.yaml");
+  EXPECT_EQ(flags.first_byte_timeout_seconds, 2.5);
+  EXPECT_TRUE(parse_router_flags({"-h"}).help);
+  auto error_of = [](const std::vector<std::string>& args) -> std::string {
+    try {
+      parse_router_flags(args);
+    } catch (const UsageError& error) {
+      return error.what();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(error_of({"--listen", "h:1", "--in-cluster", "--bogus"}), "unknown flag --bogus");
+  EXPECT_EQ(error_of({"--listen"}), "--listen needs a value");
+  EXPECT_EQ(error_of({"--listen", "h:1", "stray"}), "unexpected argument stray");
+  EXPECT_EQ(error_of({"--listen", "h:1", "--in-cluster", "--upstream-first-byte-timeout", "0"}),
+            "--upstream-first-byte-timeout: \"0\" is not a number of seconds in (0, 86400]");
+}
+
+TEST(RouterCli, HelpIsWrittenFromTheFlags) {
+  const std::string help = router_usage();
+  EXPECT_EQ(help.rfind("usage: llmops-router --listen HOST:PORT\n", 0), 0u) << help;
+  for (const char* flag : {"--listen HOST:PORT", "--kubeconfig PATH", "--in-cluster",
+                           "--static-config FILE", "--metrics-addr HOST:PORT", "(default 30)"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag << "\n" << help;
+  }
+}
+
 }  // namespace
 }  // namespace llmops::router

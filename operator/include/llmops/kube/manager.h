@@ -81,7 +81,4 @@ class Manager {
   bool lost_ = false;
 };
 
-// Splits "HOST:PORT" ("[::1]:80" too); throws std::invalid_argument naming the flag.
-std::pair<std::string, uint16_t> parse_host_port(const std::string& text, const std::string& flag);
-
 }  // namespace llmops::kube

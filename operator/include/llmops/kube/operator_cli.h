@@ -4,18 +4,17 @@
 #pragma once
 
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "llmops/common/flags.h"
+#include "llmops/common/usage_error.h"
 #include "llmops/kube/manager.h"
 
 namespace llmops::kube {
 
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using llmops::FlagSet;
+using llmops::UsageError;  // common/'s, for code that uses namespace llmops::kube
 
 struct OperatorFlags {
   std::string kubeconfig;
@@ -33,6 +32,12 @@ struct OperatorFlags {
   std::map<std::string, std::string> extra;
 };
 
+// Declares the shared flags on `set`, bound to `flags` (whose values are the defaults).
+void declare_operator_flags(FlagSet& set, OperatorFlags& flags);
+// After parsing: the addresses are HOST:PORT or "0". Throws UsageError.
+void check_operator_flags(const OperatorFlags& flags);
+std::string operator_synopsis(const std::string& program);
+// The synopsis, the shared flags (help written from their declarations), then `extra_help`.
 std::string operator_usage(const std::string& program, const std::string& extra_help = "");
 
 // Throws UsageError for unknown flags and bad values. `extra_flags` lists additional
@@ -42,9 +47,6 @@ OperatorFlags parse_operator_flags(int argc, char** argv,
 
 // Loads the kubeconfig (or in-cluster config) the flags name; logs insecure mode loudly.
 ManagerOptions manager_options(const OperatorFlags& flags, const std::string& component);
-
-// key=value lines with UTC timestamps on stderr.
-void setup_logging(const std::string& level);
 
 // Blocks SIGTERM and SIGINT in this thread and every thread started after: call first
 // thing in main, so that only run_until_signal's thread receives them.
