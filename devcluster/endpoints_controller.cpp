@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "llmops/api/status_parse.h"
 #include "selectors.h"
 #include "status.h"
 
@@ -13,14 +14,6 @@ namespace {
 
 constexpr const char* kManagedBy = "llmops-devcluster";
 constexpr const char* kSliceSuffix = "-devcluster";
-
-bool podReady(const Json& pod) {
-  if (!pod.contains("status") || !pod["status"].contains("conditions")) return false;
-  for (const auto& condition : pod["status"]["conditions"]) {
-    if (condition.value("type", "") == "Ready") return condition.value("status", "") == "True";
-  }
-  return false;
-}
 
 // The pods a Service selects that have an IP and are not terminal.
 std::vector<Json> selectedPods(const Json& service, const std::vector<Json>& pods) {
@@ -99,8 +92,9 @@ Json endpointsFor(const Json& service, const std::vector<Json>& pods) {
     Json address = {{"ip", pod["status"].value("podIP", "")},
                     {"nodeName", pod["spec"].value("nodeName", "")},
                     {"targetRef", targetRef(pod)}};
-    subset[podReady(pod) && !pod["metadata"].contains("deletionTimestamp") ? "addresses"
-                                                                           : "notReadyAddresses"]
+    subset[api::pod_ready(pod) && !pod["metadata"].contains("deletionTimestamp")
+               ? "addresses"
+               : "notReadyAddresses"]
         .push_back(address);
   }
   Json list = Json::array();
@@ -125,11 +119,11 @@ Json endpointSliceFor(const Json& service, const std::vector<Json>& pods) {
     if (podPorts.empty()) continue;
     if (ports.empty()) ports = podPorts;
     const bool terminating = pod["metadata"].contains("deletionTimestamp");
-    const bool ready = podReady(pod) && !terminating;
+    const bool ready = api::pod_ready(pod) && !terminating;
     endpoints.push_back(
         {{"addresses", Json::array({pod["status"].value("podIP", "")})},
          {"conditions",
-          {{"ready", ready}, {"serving", podReady(pod)}, {"terminating", terminating}}},
+          {{"ready", ready}, {"serving", api::pod_ready(pod)}, {"terminating", terminating}}},
          {"nodeName", pod["spec"].value("nodeName", "")},
          {"targetRef", targetRef(pod)}});
   }

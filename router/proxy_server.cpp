@@ -1,5 +1,6 @@
 #include "router/proxy_server.h"
 
+#include "llmops/api/runtime_headers.h"
 #include "llmops/common/listen.h"
 
 #include <spdlog/spdlog.h>
@@ -31,10 +32,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kRevisionHeader = "x-llmops-revision";
-constexpr const char* kDrainingHeader = "x-llmops-draining";
-constexpr const char* kQueueDepthHeader = "x-llmops-queue-depth";
-constexpr const char* kSessionHeader = "x-llmops-session";
+using api::kDrainingHeader;
+using api::kQueueDepthHeader;
+using api::kRevisionHeader;
+using api::kSessionHeader;
 
 auto redirect(beast::error_code& ec) {
   return net::redirect_error(use_awaitable, ec);

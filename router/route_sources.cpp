@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "llmops/api/llmdeployment.h"
+#include "llmops/api/status_parse.h"
 #include "llmops/common/kube_validation.h"
 #include "llmops/kube/informer.h"
 #include "llmops/kube/kube_client.h"
@@ -170,23 +172,12 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
     route.model = object->value("/spec/model/name"_json_pointer, std::string());
     if (route.model.empty()) route.model = route.name;
     const std::string router = object->value("/spec/traffic/router"_json_pointer, std::string());
-    if (!router.empty() && router != "Builtin") continue;
-    const auto& status =
-        object->contains("status") ? (*object)["status"] : nlohmann::json::object();
-    if (status.contains("stableRevision") && status["stableRevision"].is_number_integer()) {
-      route.stable_revision = status["stableRevision"].get<int>();
-    }
-    if (status.contains("traffic") && status["traffic"].is_array()) {
-      for (const auto& entry : status["traffic"]) {
-        if (!entry.is_object() || !entry.contains("revision") ||
-            !entry["revision"].is_number_integer())
-          continue;
-        RevisionRoute revision;
-        revision.revision = entry["revision"].get<int>();
-        revision.weight = entry.value("weight", 0);
-        if (revision.weight < 0) revision.weight = 0;
-        if (!route.revision(revision.revision)) route.revisions.push_back(std::move(revision));
-      }
+    if (!router.empty() && router != api::kRouterBuiltin) continue;
+    const api::TrafficStatus traffic =
+        api::parse_traffic_status(object->value("status", nlohmann::json::object()));
+    if (traffic.stable_revision) route.stable_revision = static_cast<int>(*traffic.stable_revision);
+    for (const auto& share : traffic.traffic) {
+      route.revisions.push_back({static_cast<int>(share.revision), share.weight, {}});
     }
     if (route.revisions.empty() && route.stable_revision) {
       route.revisions.push_back({*route.stable_revision, 100, {}});
@@ -195,17 +186,9 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
   }
 
   for (const auto& pod : pods) {
-    const auto& labels = pod.value("/metadata/labels"_json_pointer, nlohmann::json::object());
-    if (!labels.is_object() || !labels.contains("llmops.dev/deployment") ||
-        !labels.contains("llmops.dev/revision"))
-      continue;
-    const std::string deployment = labels["llmops.dev/deployment"].get<std::string>();
-    int revision = 0;
-    try {
-      revision = std::stoi(labels["llmops.dev/revision"].get<std::string>());
-    } catch (const std::exception&) {
-      continue;
-    }
+    const std::string deployment = api::pod_label(pod, api::kDeploymentLabel);
+    const std::optional<int64_t> revision = api::pod_revision(pod);
+    if (deployment.empty() || !revision) continue;
     const std::string ns = pod.value("/metadata/namespace"_json_pointer, std::string());
     const std::string ip = pod.value("/status/podIP"_json_pointer, std::string());
     if (ip.empty()) continue;
@@ -213,19 +196,14 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
     for (const auto& container :
          pod.value("/spec/containers"_json_pointer, nlohmann::json::array())) {
       for (const auto& p : container.value("ports", nlohmann::json::array())) {
-        if (p.value("name", "") == "http" && port == 0) port = p.value("containerPort", 0);
+        if (p.value("name", "") == api::kHttpPortName && port == 0)
+          port = p.value("containerPort", 0);
       }
     }
     if (port <= 0 || port > 65535) continue;
     bool ready = pod.value("/status/phase"_json_pointer, std::string()) == "Running" &&
                  !pod["metadata"].contains("deletionTimestamp");
-    bool ready_condition = false;
-    for (const auto& condition :
-         pod.value("/status/conditions"_json_pointer, nlohmann::json::array())) {
-      if (condition.value("type", "") == "Ready")
-        ready_condition = condition.value("status", "") == "True";
-    }
-    ready = ready && ready_condition;
+    ready = ready && api::pod_ready(pod);
     for (auto& route : routes) {
       // The operator labels pods with the name, cut with a hash suffix beyond 63 characters.
       if (route.ns != ns ||
@@ -234,7 +212,7 @@ RoutingTable build_kube_routes(const std::vector<nlohmann::json>& deployments,
         continue;
       }
       for (auto& rev : route.revisions) {
-        if (rev.revision != revision) continue;
+        if (rev.revision != *revision) continue;
         Endpoint endpoint;
         endpoint.host = ip;
         endpoint.port = static_cast<uint16_t>(port);
@@ -333,7 +311,7 @@ void StaticRouteSource::watch() {
 }
 
 namespace {
-const kube::GroupVersionResource kDeployments{"llmops.dev", "v1alpha1", "llmdeployments", true};
+const kube::GroupVersionResource kDeployments{api::kGroup, api::kVersion, api::kResource, true};
 const kube::GroupVersionResource kPods{"", "v1", "pods", true};
 }  // namespace
 
@@ -341,7 +319,7 @@ KubeRouteSource::KubeRouteSource(std::shared_ptr<kube::KubeClient> client, Table
     : on_table_(std::move(on_table)) {
   deployments_ = std::make_unique<kube::Informer>(client, kDeployments, "");
   kube::ReflectorOptions pod_options;
-  pod_options.label_selector = "llmops.dev/deployment";
+  pod_options.label_selector = api::kDeploymentLabel;
   pods_ = std::make_unique<kube::Informer>(client, kPods, "", pod_options);
   auto mark = [this] {
     {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "llmops/api/runtime_headers.h"
 #include "llmops/common/token_compare.h"
 #include "openai_protocol.h"
 
@@ -100,7 +101,7 @@ class InferenceServer::Exchange : public SequenceObserver {
       outcome = "draining";
       writer_->send(
           {503,
-           {kJson.front(), {"x-llmops-draining", "1"}, {"Retry-After", "1"}},
+           {kJson.front(), {api::kDrainingHeader, "1"}, {"Retry-After", "1"}},
            ApiError(503, "the server is draining; retry on another replica", "server_error")
                .body()
                .dump()});
@@ -177,7 +178,7 @@ class InferenceServer::Exchange : public SequenceObserver {
 
   // Requests waiting for a batch slot, so that a router can prefer the shorter queue.
   std::pair<std::string, std::string> queue_depth_header() const {
-    return {"x-llmops-queue-depth", std::to_string(server_.scheduler_.stats().queued)};
+    return {api::kQueueDepthHeader, std::to_string(server_.scheduler_.stats().queued)};
   }
 
   InferenceServer& server_;
@@ -297,7 +298,7 @@ void InferenceServer::handle_completion(const http::Request& request,
                 ApiError(503, "the server is draining; retry on another replica", "server_error")
                     .body()
                     .dump(),
-                {{"x-llmops-draining", "1"}, {"Retry-After", "1"}}, start);
+                {{api::kDrainingHeader, "1"}, {"Retry-After", "1"}}, start);
     return;
   }
   if (state_.load() == State::Loading) {
@@ -390,7 +391,7 @@ void InferenceServer::handle_completion(const http::Request& request,
             ApiError(503, "the server is draining; retry on another replica", "server_error")
                 .body()
                 .dump(),
-            {{"x-llmops-draining", "1"}, {"Retry-After", "1"}}, start);
+            {{api::kDrainingHeader, "1"}, {"Retry-After", "1"}}, start);
       }
       return;
     }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "llmops/api/llmdeployment.h"
+#include "llmops/api/status_parse.h"
 #include "llmops/kube/api_error.h"
 #include "llmops/reconcilers/deployment_spec.h"
 #include "llmops/reconcilers/time_text.h"
@@ -13,15 +15,9 @@ namespace {
 using nlohmann::json;
 using reconcilers::TimePoint;
 
-std::string label(const json& object, const char* key) {
-  const json& labels = object["metadata"].value("labels", json::object());
-  auto it = labels.find(key);
-  return it != labels.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 }  // namespace
 
-const kube::GroupVersionResource kLlmDeployments{"llmops.dev", "v1alpha1", "llmdeployments", true};
+const kube::GroupVersionResource kLlmDeployments{api::kGroup, api::kVersion, api::kResource, true};
 const kube::GroupVersionResource kPods{"", "v1", "pods", true};
 const kube::GroupVersionResource kServices{"", "v1", "services", true};
 
@@ -29,20 +25,13 @@ reconcilers::ObservedPod observe_pod(const json& pod) {
   reconcilers::ObservedPod observed;
   const json& metadata = pod.at("metadata");
   observed.name = metadata.value("name", "");
-  try {
-    observed.revision = std::stoll(label(pod, reconcilers::kRevisionLabel));
-  } catch (const std::exception&) {
-    observed.revision = 0;  // not ours to count: removed as a stray
-  }
-  observed.track = label(pod, reconcilers::kTrackLabel);
+  observed.revision = api::pod_revision(pod).value_or(0);  // 0: not ours, removed as a stray
+  observed.track = api::pod_label(pod, api::kTrackLabel);
   observed.deleting =
       metadata.contains("deletionTimestamp") && !metadata["deletionTimestamp"].is_null();
   const json status = pod.value("status", json::object());
   observed.phase = status.value("phase", "Pending");
-  for (const auto& condition : status.value("conditions", json::array())) {
-    if (condition.value("type", "") == "Ready")
-      observed.ready = condition.value("status", "") == "True";
-  }
+  observed.ready = api::pod_ready(pod);
   try {
     observed.created = reconcilers::parse_timestamp(metadata.value("creationTimestamp", ""));
   } catch (const std::invalid_argument&) {
@@ -103,6 +92,30 @@ void DeploymentController::ensure_service(const json& desired) {
   spdlog::info("event=service_updated key={}/{}", ns, name);
 }
 
+kube::Result DeploymentController::report_invalid_spec(
+    const std::string& key, const json& deployment,
+    const std::vector<reconcilers::ObservedPod>& pods, reconcilers::TimePoint now,
+    const std::string& message) {
+  // Said where the user looks (kubectl get/describe), once per change: the status
+  // condition and an event. Not retried: only an edit of the object can fix it.
+  auto invalid = reconcilers::invalid_spec_decision(
+      {deployment, pods, std::nullopt, now, options_.reconcile}, message);
+  if (invalid.status_changed) {
+    json updated = deployment;
+    updated["status"] = invalid.status_json;
+    try {
+      client_->update_status(kLlmDeployments, updated);
+    } catch (const kube::ConflictError&) {
+      return kube::Result::error("conflict writing the status of " + key);
+    } catch (const kube::NotFoundError&) {
+      return kube::Result::done();
+    }
+    events_.record(deployment, api::kEventWarning, api::kReasonInvalidSpec, message);
+  }
+  spdlog::warn("event=invalid_spec key={} error=\"{}\"", key, message);
+  return kube::Result::terminal_error(message);
+}
+
 kube::Result DeploymentController::reconcile(const std::string& key) {
   kube::ObjectPtr object = deployments_.store().get(key);
   if (!object) {
@@ -122,7 +135,7 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
   std::vector<reconcilers::ObservedPod> pods;
   std::map<std::string, std::string> pod_ips;
   for (const auto& pod : pods_.store().by_index(kOwnerIndex, uid)) {
-    if (label(*pod, reconcilers::kDeploymentLabel) != reconcilers::deployment_label_value(name)) {
+    if (api::pod_label(*pod, api::kDeploymentLabel) != reconcilers::deployment_label_value(name)) {
       continue;
     }
     pods.push_back(observe_pod(*pod));
@@ -131,56 +144,45 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
   }
   const TimePoint now = std::chrono::system_clock::now();
 
+  // The spec and status, read once for this reconcile; the first error is what the user sees.
+  reconcilers::DeploymentSpec spec;
+  reconcilers::RolloutStatus status;
+  try {
+    spec = reconcilers::parse_deployment_spec(deployment);
+    status = reconcilers::parse_rollout_status(deployment.value("status", json::object()));
+  } catch (const std::invalid_argument& error) {
+    return report_invalid_spec(key, deployment, pods, now, error.what());
+  }
+
   // An analysis sample, when one is due.
   std::optional<reconcilers::Measurement> measurement;
   std::optional<reconcilers::Seconds> wait;
   std::optional<CanaryTarget> target;
   std::optional<reconcilers::Scrape> to_commit;
-  try {
-    if (auto schedule = reconcilers::analysis_schedule(deployment, now)) {
-      target = CanaryTarget{key, ns, name, schedule->revision, {}};
-      for (const auto& pod : pods) {
-        if (pod.revision == schedule->revision && pod.ready && !pod.deleting &&
-            !pod_ips[pod.name].empty()) {
-          target->pod_urls[pod.name] = "http://" + pod_ips[pod.name] + ":" +
-                                       std::to_string(reconcilers::kRuntimePort) + "/metrics";
-        }
+  if (auto schedule = reconcilers::analysis_schedule(spec, status, now)) {
+    target = CanaryTarget{key, ns, name, schedule->revision, {}};
+    for (const auto& pod : pods) {
+      if (pod.revision == schedule->revision && pod.ready && !pod.deleting &&
+          !pod_ips[pod.name].empty()) {
+        target->pod_urls[pod.name] = "http://" + pod_ips[pod.name] + ":" +
+                                     std::to_string(reconcilers::kRuntimePort) + "/metrics";
       }
-      const auto spec = reconcilers::parse_deployment_spec(deployment);
-      auto taken = sampler_->take(*target, schedule->due, spec.analysis.interval, now);
-      measurement = std::move(taken.measurement);
-      to_commit = std::move(taken.scrape);
-      wait = taken.wait;
-    } else {
-      sampler_->forget(key);
     }
-  } catch (const std::invalid_argument&) {
-    // Reported below by the decision, which reads the same spec.
+    auto taken = sampler_->take(*target, schedule->due, spec.analysis.interval, now);
+    measurement = std::move(taken.measurement);
+    to_commit = std::move(taken.scrape);
+    wait = taken.wait;
+  } else {
+    sampler_->forget(key);
   }
 
   reconcilers::ReconcileDecision decision;
   try {
-    decision =
-        reconcilers::reconcile_deployment({deployment, pods, measurement, now, options_.reconcile});
+    decision = reconcilers::reconcile_deployment(
+        {deployment, pods, measurement, now, options_.reconcile}, spec, status);
   } catch (const std::invalid_argument& error) {
-    // Said where the user looks (kubectl get/describe), once per change: the status
-    // condition and an event. Not retried: only an edit of the object can fix it.
-    auto invalid = reconcilers::invalid_spec_decision(
-        {deployment, pods, std::nullopt, now, options_.reconcile}, error.what());
-    if (invalid.status_changed) {
-      json updated = deployment;
-      updated["status"] = invalid.status_json;
-      try {
-        client_->update_status(kLlmDeployments, updated);
-      } catch (const kube::ConflictError&) {
-        return kube::Result::error("conflict writing the status of " + key);
-      } catch (const kube::NotFoundError&) {
-        return kube::Result::done();
-      }
-      events_.record(deployment, "Warning", "InvalidSpec", error.what());
-    }
-    spdlog::warn("event=invalid_spec key={} error=\"{}\"", key, error.what());
-    return kube::Result::terminal_error(error.what());
+    // Read, but not possible to act on (a name no Service can take...).
+    return report_invalid_spec(key, deployment, pods, now, error.what());
   }
 
   if (decision.status_changed) {
@@ -211,7 +213,7 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
     } catch (const kube::AlreadyExistsError&) {
       // Deterministic names make a repeated create (informer lag, restart) a no-op.
     } catch (const kube::ApiError& error) {
-      events_.record(deployment, "Warning", "FailedCreate",
+      events_.record(deployment, api::kEventWarning, api::kEventFailedCreate,
                      "pod " + pod_name + ": " + error.what());
       throw;  // retried with backoff
     }
@@ -226,7 +228,7 @@ kube::Result DeploymentController::reconcile(const std::string& key) {
   for (const auto& relabel : decision.relabel) {
     try {
       client_->patch(kPods, ns, relabel.name, kube::PatchType::kMerge,
-                     {{"metadata", {{"labels", {{reconcilers::kTrackLabel, relabel.track}}}}}});
+                     {{"metadata", {{"labels", {{api::kTrackLabel, relabel.track}}}}}});
     } catch (const kube::NotFoundError&) {
     }
   }

@@ -37,6 +37,11 @@ class DeploymentController {
 
  private:
   void ensure_service(const nlohmann::json& desired);
+  // Status Degraded/InvalidSpec and a Warning event (when the status changes), then a
+  // terminal error: only an edit of the object can fix `message`.
+  kube::Result report_invalid_spec(const std::string& key, const nlohmann::json& deployment,
+                                   const std::vector<reconcilers::ObservedPod>& pods,
+                                   reconcilers::TimePoint now, const std::string& message);
 
   std::shared_ptr<kube::KubeClient> client_;
   kube::Informer& deployments_;

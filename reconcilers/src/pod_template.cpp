@@ -46,8 +46,8 @@ std::string service_name_for(const std::string& deployment) {
 }
 
 json owner_reference(const json& owner) {
-  return {{"apiVersion", owner.value("apiVersion", "llmops.dev/v1alpha1")},
-          {"kind", owner.value("kind", "LLMDeployment")},
+  return {{"apiVersion", owner.value("apiVersion", api::kApiVersion)},
+          {"kind", owner.value("kind", api::kKind)},
           {"name", owner.at("metadata").at("name")},
           {"uid", owner.at("metadata").value("uid", "")},
           {"controller", true},
@@ -100,9 +100,10 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
       {"args", runtime_args(revision)},
       {"env", std::move(env)},
       {"ports",
-       json::array({{{"name", "http"}, {"containerPort", kRuntimePort}, {"protocol", "TCP"}}})},
+       json::array(
+           {{{"name", api::kHttpPortName}, {"containerPort", kRuntimePort}, {"protocol", "TCP"}}})},
       {"readinessProbe",
-       {{"httpGet", {{"path", "/readyz"}, {"port", "http"}}},
+       {{"httpGet", {{"path", "/readyz"}, {"port", api::kHttpPortName}}},
         {"periodSeconds", 1},
         {"failureThreshold", 3}}},
       // A runtime that exits on a bad model says why in its last log line: the kubelet
@@ -121,7 +122,7 @@ json pod_manifest(const json& owner, const RevisionRecord& revision, const std::
              {{kDeploymentLabel, label},
               {kRevisionLabel, std::to_string(revision.revision)},
               {kTrackLabel, track}}},
-            {"annotations", {{"llmops.dev/revision-hash", revision.hash}}},
+            {"annotations", {{api::kRevisionHashAnnotation, revision.hash}}},
             {"ownerReferences", json::array({owner_reference(owner)})}}},
           {"spec",
            {{"containers", json::array({std::move(container)})},
@@ -142,9 +143,9 @@ json service_manifest(const json& owner) {
             {"ownerReferences", json::array({owner_reference(owner)})}}},
           {"spec",
            {{"selector", {{kDeploymentLabel, label}}},
-            {"ports", json::array({{{"name", "http"},
+            {"ports", json::array({{{"name", api::kHttpPortName},
                                     {"port", kRuntimePort},
-                                    {"targetPort", "http"},
+                                    {"targetPort", api::kHttpPortName},
                                     {"protocol", "TCP"}}})}}}};
 }
 

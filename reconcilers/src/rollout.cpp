@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "llmops/api/llmdeployment.h"
 #include "llmops/reconcilers/canary_analysis.h"
 #include "llmops/reconcilers/conditions.h"
 #include "llmops/reconcilers/deployment_spec.h"
@@ -14,13 +15,9 @@ namespace llmops::reconcilers {
 namespace {
 
 using nlohmann::json;
+using namespace api;
 
 constexpr std::size_t kSamplesKept = 10;
-
-// Reasons of the Progressing condition that mean "held"; phase Paused.
-constexpr const char* kReasonRolloutPaused = "RolloutPaused";
-constexpr const char* kReasonPausedAtStep = "PausedAtStep";
-constexpr const char* kReasonAnalysisInconclusive = "AnalysisInconclusive";
 
 std::string seconds_text(Seconds value) {
   char text[32];
@@ -39,10 +36,10 @@ bool known_metric(const std::string& name) {
 // One reconcile's reasoning, step by step; members are the decision being built.
 class RolloutMachine {
  public:
-  explicit RolloutMachine(const ReconcileInput& input)
+  RolloutMachine(const ReconcileInput& input, DeploymentSpec spec, RolloutStatus status)
       : in_(input),
-        spec_(parse_deployment_spec(input.deployment)),
-        before_(parse_rollout_status(input.deployment.value("status", json::object()))),
+        spec_(std::move(spec)),
+        before_(std::move(status)),
         st_(before_),
         now_(input.now) {}
 
@@ -94,7 +91,7 @@ class RolloutMachine {
         desired_ = spec_.rollback_to->revision;
         via_rollback_to_ = true;
       } else {
-        degraded("RollbackTargetNotFound",
+        degraded(kReasonRollbackTargetNotFound,
                  "spec.rollbackTo names " + rev(spec_.rollback_to->revision) +
                      ", which is not in status.revisions; nothing changes until it is fixed");
       }
@@ -106,7 +103,7 @@ class RolloutMachine {
       return;
     }
     desired_ = add_revision(st_, hash, spec_.model, spec_.runtime, now_);
-    event("Normal", "RevisionCreated",
+    event(kEventNormal, kEventRevisionCreated,
           rev(desired_) + ": model " + spec_.model.value("uri", "") + ", image " +
               spec_.runtime.value("image", ""));
   }
@@ -117,7 +114,7 @@ class RolloutMachine {
     st_.traffic = {{desired_, 100}};
     st_.current_step = steps();
     st_.last_progress_at = now_;
-    event("Normal", "Deployed", rev(desired_) + " is the stable revision");
+    event(kEventNormal, kEventDeployed, rev(desired_) + " is the stable revision");
   }
 
   // Moves status.traffic; revisions losing their share keep their pods until scaleDownAt.
@@ -154,13 +151,13 @@ class RolloutMachine {
     st_.last_progress_at = now_;
     st_.analysis.reset();
     if (fast) {
-      event("Normal", "RollbackStarted",
+      event(kEventNormal, kEventRollbackStarted,
             rev(revision) +
                 (via_rollback_to_ ? " named by spec.rollbackTo" : " was stable before") +
                 ": skipping the steps, scaling it to " + std::to_string(spec_.replicas) +
                 " pods before it takes the traffic");
     } else {
-      event("Normal", "CanaryStarted",
+      event(kEventNormal, kEventCanaryStarted,
             rev(revision) + " starts its " + std::to_string(steps()) + " steps" + why);
     }
   }
@@ -170,14 +167,15 @@ class RolloutMachine {
     drop_canary(true);
     st_.aborted_revision = canary;
     degraded(reason, message);
-    event("Warning", reason, message + "; 100% of traffic back to " + rev(*st_.stable_revision));
+    event(kEventWarning, reason,
+          message + "; 100% of traffic back to " + rev(*st_.stable_revision));
   }
 
   void route() {
     const int64_t stable = *st_.stable_revision;
     if (desired_ == stable) {
       if (st_.canary_revision) {
-        event("Normal", "CanaryCancelled",
+        event(kEventNormal, kEventCanaryCancelled,
               rev(*st_.canary_revision) + " cancelled: the desired revision is the stable " +
                   rev(stable));
         drop_canary(false);
@@ -186,27 +184,27 @@ class RolloutMachine {
       return;
     }
     if (st_.aborted_revision == desired_ && !st_.canary_revision) {
-      const Condition* condition = before_.find_condition("Degraded");
+      const Condition* condition = before_.find_condition(kConditionDegraded);
       const std::string reason =
-          condition && condition->status == "True" ? condition->reason : "RolledBack";
+          condition && condition->status == kConditionTrue ? condition->reason : kReasonRolledBack;
       const bool abort_named = spec_.abort && spec_.abort->revision == desired_;
-      if (reason == "Aborted" && !abort_named) {
+      if (reason == kReasonAborted && !abort_named) {
         st_.aborted_revision.reset();
         start_canary(desired_, " again (spec.rollout.abort removed)");
       } else {
         const std::string message =
-            condition && condition->status == "True" && !condition->message.empty()
+            condition && condition->status == kConditionTrue && !condition->message.empty()
                 ? condition->message
                 : rev(desired_) + " was rolled back";
-        degraded(abort_named ? "Aborted" : reason,
-                 abort_named && reason != "Aborted"
+        degraded(abort_named ? kReasonAborted : reason,
+                 abort_named && reason != kReasonAborted
                      ? "spec.rollout.abort names " + rev(desired_) + "; remove it to retry"
                      : message);
         return;
       }
     } else if (st_.canary_revision != desired_) {
       if (st_.canary_revision) {
-        event("Normal", "CanarySuperseded",
+        event(kEventNormal, kEventCanarySuperseded,
               rev(*st_.canary_revision) + " superseded by " + rev(desired_));
         drop_canary(false);
       }
@@ -228,10 +226,10 @@ class RolloutMachine {
     const TimePoint since = st_.last_progress_at.value_or(now_);
     const TimePoint deadline = plus(since, spec_.progress_deadline);
     if (now_ >= deadline) {
-      abort("ProgressDeadlineExceeded", rev(canary) + " had " + std::to_string(ready(canary)) +
-                                            " of " + std::to_string(need) +
-                                            " ready pods after progressDeadlineSeconds " +
-                                            seconds_text(spec_.progress_deadline));
+      abort(kReasonProgressDeadlineExceeded, rev(canary) + " had " + std::to_string(ready(canary)) +
+                                                 " of " + std::to_string(need) +
+                                                 " ready pods after progressDeadlineSeconds " +
+                                                 seconds_text(spec_.progress_deadline));
       return;
     }
     wake_at(deadline);
@@ -245,12 +243,12 @@ class RolloutMachine {
   void run_steps() {
     const int64_t canary = *st_.canary_revision;
     if (spec_.abort && spec_.abort->revision == canary) {
-      abort("Aborted", "spec.rollout.abort names " + rev(canary) + "; remove it to retry");
+      abort(kReasonAborted, "spec.rollout.abort names " + rev(canary) + "; remove it to retry");
       return;
     }
     if (spec_.promote && spec_.promote->revision == canary && !spec_.promote->step &&
         st_.current_step < steps()) {
-      event("Normal", "PromotedFully",
+      event(kEventNormal, kEventPromotedFully,
             "spec.rollout.promote approves every remaining step of " + rev(canary));
       st_.current_step = steps();
       st_.step_started_at = now_;
@@ -262,7 +260,7 @@ class RolloutMachine {
                        std::to_string(st_.current_step);
       return;
     }
-    if (const Condition* progressing = before_.find_condition("Progressing");
+    if (const Condition* progressing = before_.find_condition(kConditionProgressing);
         progressing && progressing->reason == kReasonRolloutPaused) {
       st_.last_progress_at = now_;  // the deadline does not count while paused
     }
@@ -282,7 +280,7 @@ class RolloutMachine {
           }
           st_.canary_weight = step.weight;
           set_traffic({{*st_.stable_revision, 100 - step.weight}, {canary, step.weight}});
-          event("Normal", "WeightSet",
+          event(kEventNormal, kEventWeightSet,
                 rev(canary) + " gets " + std::to_string(step.weight) + "% of the traffic (" +
                     std::to_string(ready(canary)) + " ready pods; step " + std::to_string(index) +
                     ")");
@@ -291,7 +289,7 @@ class RolloutMachine {
         }
         case RolloutStep::Kind::kPause: {
           if (approved(index)) {
-            event("Normal", "StepPromoted",
+            event(kEventNormal, kEventStepPromoted,
                   "spec.rollout.promote approves the pause at step " + std::to_string(index));
             advance();
             break;
@@ -313,7 +311,7 @@ class RolloutMachine {
         }
         case RolloutStep::Kind::kAnalysis: {
           if (approved(index)) {
-            event("Normal", "StepPromoted",
+            event(kEventNormal, kEventStepPromoted,
                   "spec.rollout.promote approves the analysis at step " + std::to_string(index));
             advance();
             break;
@@ -337,12 +335,12 @@ class RolloutMachine {
       st_.analysis->step = index;
       st_.analysis->revision = canary;
       st_.analysis->started_at = now_;
-      event("Normal", "AnalysisStarted",
+      event(kEventNormal, kEventAnalysisStarted,
             "step " + std::to_string(index) + ": " + std::to_string(config.count) +
                 " samples every " + seconds_text(config.interval) + " of " + rev(canary));
       for (const auto& rule : config.metrics) {
         if (!known_metric(rule.name)) {
-          event("Warning", "UnknownMetric",
+          event(kEventWarning, kEventUnknownMetric,
                 "spec.rollout.analysis metric " + rule.name +
                     " is not measured (error-rate, ttft-p95-seconds, itl-p95-seconds, "
                     "tokens-per-second): it never has data");
@@ -378,20 +376,20 @@ class RolloutMachine {
           ++analysis.inconclusive;
           break;
       }
-      event(judgement.verdict == Verdict::kPass ? "Normal" : "Warning",
-            std::string("Analysis") + verdict_name(judgement.verdict),
+      event(judgement.verdict == Verdict::kPass ? kEventNormal : kEventWarning,
+            std::string(kEventAnalysisSamplePrefix) + verdict_name(judgement.verdict),
             "step " + std::to_string(index) + " of " + rev(canary) + ": " + judgement.summary +
                 " (sample " + std::to_string(analysis.passes + analysis.failures) + "/" +
                 std::to_string(config.count) + ", failures " + std::to_string(analysis.failures) +
                 " with " + std::to_string(config.failure_limit) + " tolerated)");
       if (analysis.failures > config.failure_limit) {
-        abort("AnalysisFailed", "analysis at step " + std::to_string(index) + " of " + rev(canary) +
-                                    " failed: " + judgement.summary);
+        abort(kReasonAnalysisFailed, "analysis at step " + std::to_string(index) + " of " +
+                                         rev(canary) + " failed: " + judgement.summary);
         return AnalysisOutcome::kFailed;
       }
       // count conclusive samples make the step; inconclusive ones hold it instead.
       if (analysis.passes + analysis.failures >= config.count) {
-        event("Normal", "AnalysisPassed",
+        event(kEventNormal, kEventAnalysisPassed,
               "step " + std::to_string(index) + " of " + rev(canary) +
                   " passed: " + std::to_string(analysis.passes) + " of " +
                   std::to_string(config.count) + " samples passed");
@@ -423,7 +421,7 @@ class RolloutMachine {
     st_.canary_weight = 0;
     st_.current_step = steps();
     st_.step_started_at.reset();
-    event("Normal", "Promoted",
+    event(kEventNormal, kEventPromoted,
           rev(canary) + " is the stable revision with 100% of the traffic; " + rev(old_stable) +
               " scales down after " + seconds_text(in_.options.scale_down_delay));
   }
@@ -499,27 +497,28 @@ class RolloutMachine {
         (st_.stable_revision ? rev(*st_.stable_revision) : std::string("revision (none yet)")) +
         " ready";
     auto& conditions = st_.conditions;
-    set_condition(conditions, "Available", available ? "True" : "False",
-                  available ? "MinimumReplicasAvailable" : "ReplicasNotReady", ready_message,
-                  generation, now_);
+    set_condition(conditions, kConditionAvailable, available ? kConditionTrue : kConditionFalse,
+                  available ? kReasonMinimumReplicasAvailable : kReasonReplicasNotReady,
+                  ready_message, generation, now_);
     if (!degraded_reason_.empty()) {
-      st_.phase = "Degraded";
-      set_condition(conditions, "Progressing", "False", degraded_reason_, degraded_message_,
-                    generation, now_);
-      set_condition(conditions, "Degraded", "True", degraded_reason_, degraded_message_, generation,
-                    now_);
+      st_.phase = kPhaseDegraded;
+      set_condition(conditions, kConditionProgressing, kConditionFalse, degraded_reason_,
+                    degraded_message_, generation, now_);
+      set_condition(conditions, kConditionDegraded, kConditionTrue, degraded_reason_,
+                    degraded_message_, generation, now_);
       return;
     }
-    set_condition(conditions, "Degraded", "False", "AsExpected", "", generation, now_);
+    set_condition(conditions, kConditionDegraded, kConditionFalse, kReasonAsExpected, "",
+                  generation, now_);
     if (st_.canary_revision) {
       if (!pause_reason_.empty()) {
-        st_.phase = "Paused";
-        set_condition(conditions, "Progressing", "Unknown", pause_reason_, pause_message_,
-                      generation, now_);
+        st_.phase = kPhasePaused;
+        set_condition(conditions, kConditionProgressing, kConditionUnknown, pause_reason_,
+                      pause_message_, generation, now_);
       } else {
-        st_.phase = "Progressing";
+        st_.phase = kPhaseProgressing;
         if (!report_failing_pods(*st_.canary_revision)) {
-          set_condition(conditions, "Progressing", "True", "RolloutInProgress",
+          set_condition(conditions, kConditionProgressing, kConditionTrue, kReasonRolloutInProgress,
                         rev(*st_.canary_revision) + " at step " + std::to_string(st_.current_step) +
                             "/" + std::to_string(steps()) + " with " +
                             std::to_string(st_.canary_weight) + "% of the traffic",
@@ -527,14 +526,14 @@ class RolloutMachine {
         }
       }
     } else if (!available || stable_live != spec_.replicas) {
-      st_.phase = "Progressing";
+      st_.phase = kPhaseProgressing;
       if (!st_.stable_revision || !report_failing_pods(*st_.stable_revision)) {
-        set_condition(conditions, "Progressing", "True", "Scaling", ready_message, generation,
-                      now_);
+        set_condition(conditions, kConditionProgressing, kConditionTrue, kReasonScaling,
+                      ready_message, generation, now_);
       }
     } else {
-      st_.phase = "Healthy";
-      set_condition(conditions, "Progressing", "False", "RolloutCompleted",
+      st_.phase = kPhaseHealthy;
+      set_condition(conditions, kConditionProgressing, kConditionFalse, kReasonRolloutCompleted,
                     rev(*st_.stable_revision) + " serves 100% of the traffic", generation, now_);
     }
   }
@@ -552,11 +551,11 @@ class RolloutMachine {
         rev(revision) + ": pod " + failing.front()->name + ": " + failing.front()->failure;
     if (failing.size() > 1)
       message += " (" + std::to_string(failing.size() - 1) + " more pods failing)";
-    const Condition* before = before_.find_condition("Progressing");
-    if (!before || before->reason != "PodsFailing" || before->message != message)
-      event("Warning", "PodsFailing", message);
-    set_condition(st_.conditions, "Progressing", "True", "PodsFailing", message, spec_.generation,
-                  now_);
+    const Condition* before = before_.find_condition(kConditionProgressing);
+    if (!before || before->reason != kReasonPodsFailing || before->message != message)
+      event(kEventWarning, kReasonPodsFailing, message);
+    set_condition(st_.conditions, kConditionProgressing, kConditionTrue, kReasonPodsFailing,
+                  message, spec_.generation, now_);
     return true;
   }
 
@@ -582,7 +581,14 @@ int canary_pods_for(int weight, int replicas) {
 }
 
 ReconcileDecision reconcile_deployment(const ReconcileInput& input) {
-  return RolloutMachine(input).run();
+  DeploymentSpec spec = parse_deployment_spec(input.deployment);
+  RolloutStatus status = parse_rollout_status(input.deployment.value("status", json::object()));
+  return RolloutMachine(input, std::move(spec), std::move(status)).run();
+}
+
+ReconcileDecision reconcile_deployment(const ReconcileInput& input, const DeploymentSpec& spec,
+                                       const RolloutStatus& status) {
+  return RolloutMachine(input, spec, status).run();
 }
 
 ReconcileDecision invalid_spec_decision(const ReconcileInput& input, const std::string& message) {
@@ -606,18 +612,24 @@ ReconcileDecision invalid_spec_decision(const ReconcileInput& input, const std::
   decision.status = before;
   RolloutStatus& st = decision.status;
   st.observed_generation = generation;
-  st.phase = "Degraded";
-  set_condition(st.conditions, "Progressing", "False", "InvalidSpec", message, generation,
-                input.now);
-  set_condition(st.conditions, "Degraded", "True", "InvalidSpec", message, generation, input.now);
+  st.phase = kPhaseDegraded;
+  set_condition(st.conditions, kConditionProgressing, kConditionFalse, kReasonInvalidSpec, message,
+                generation, input.now);
+  set_condition(st.conditions, kConditionDegraded, kConditionTrue, kReasonInvalidSpec, message,
+                generation, input.now);
   decision.status_json = to_json(st);
   decision.status_changed = decision.status_json != to_json(before);
   return decision;
 }
 
 std::optional<AnalysisSchedule> analysis_schedule(const json& deployment, TimePoint now) {
-  const DeploymentSpec spec = parse_deployment_spec(deployment);
-  const RolloutStatus status = parse_rollout_status(deployment.value("status", json::object()));
+  const DeploymentSpec spec = parse_deployment_spec(deployment);  // first: its error wins
+  return analysis_schedule(spec, parse_rollout_status(deployment.value("status", json::object())),
+                           now);
+}
+
+std::optional<AnalysisSchedule> analysis_schedule(const DeploymentSpec& spec,
+                                                  const RolloutStatus& status, TimePoint now) {
   if (!status.canary_revision || spec.paused) return std::nullopt;
   const int64_t canary = *status.canary_revision;
   const int index = status.current_step;

@@ -3,10 +3,11 @@
 cases cover every (phase, condition type, condition status, reason) combination the
 reconcilers produce.
 
-Against drift, the phases and condition reasons are also read out of the reconcilers'
-sources (reconcilers/src/*.cpp and reconcilers/include/llmops/reconcilers/*.h): a reason
-the code sets that REQUIRED_COMBINATIONS lacks, or one listed there that the code no
-longer sets, fails the test, as does a required combination no case shows.
+Against drift, the phases, condition types and condition reasons are also read from the
+LLMDeployment contract (api/include/llmops/api/llmdeployment.h, printed as JSON by
+llmops-api-contract): a value the contract has that REQUIRED_COMBINATIONS lacks, or one
+listed there that the contract no longer has, fails the test, as does a required
+combination no case shows.
 
 Cases named testdata/fallback-*.yaml hold statuses the reconcilers never write (no phase,
 an unknown reason...); every other case must show only combinations of the table, so the
@@ -14,11 +15,10 @@ operator-written cases stay realistic.
 
 Each input YAML becomes a Lua table literal (numbers as floats, as Argo CD's gopher-lua
 sees JSON numbers); argocd_health_runner.lua runs the script in Argo CD's sandbox.
-Usage: argocd_health_test.py LUA HEALTH_DIR"""
+Usage: argocd_health_test.py LUA HEALTH_DIR API_CONTRACT_BIN"""
 
-import glob
+import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,15 +26,11 @@ import tempfile
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 RUNNER = os.path.join(HERE, "argocd_health_runner.lua")
-RECONCILER_SOURCES = [os.path.join(ROOT, "reconcilers", "src", "*.cpp"),
-                      os.path.join(ROOT, "reconcilers", "include", "llmops", "reconcilers", "*.h")]
 STATUSES = {"Healthy", "Progressing", "Suspended", "Degraded"}
-CONDITION_STATUSES = {"True", "False", "Unknown"}
 FALLBACK_PREFIX = "testdata/fallback-"
 
-# Why the operator degrades (rollout.cpp: abort() and degraded() calls); in phase Degraded
+# Why the operator degrades (the contract's kDegradedReasons); in phase Degraded
 # the Degraded condition is True and Progressing False, both with this reason.
 DEGRADED_REASONS = ["AnalysisFailed", "Aborted", "ProgressDeadlineExceeded",
                     "RollbackTargetNotFound", "RolledBack", "InvalidSpec"]
@@ -66,77 +62,18 @@ REQUIRED_SITUATIONS = ["no status", "observedGeneration behind", "no phase",
                        "unknown reason"]
 
 
-def strip_comments(text):
-    """C++ source without // and /* */ comments; string and char literals are kept."""
-    out = []
-    i = 0
-    while i < len(text):
-        if text.startswith("//", i):
-            i = text.find("\n", i)
-            if i < 0:
-                break
-        elif text.startswith("/*", i):
-            i = text.find("*/", i)
-            i = len(text) if i < 0 else i + 2
-        elif text[i] in "\"'":
-            quote, j = text[i], i + 1
-            while j < len(text) and text[j] != quote:
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i:j + 1])
-            i = j + 1
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def extent(text, start, closing):
-    """text[start:end] up to the `closing` character (";" or the ")" matching the "(" at
-    start) outside string literals and nested parentheses."""
-    depth = 0
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch in "\"'":
-            quote, i = ch, i + 1
-            while i < len(text) and text[i] != quote:
-                i += 2 if text[i] == "\\" else 1
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if closing == ")" and depth == 0:
-                return text[start:i + 1]
-        elif ch == closing and depth == 0:
-            return text[start:i + 1]
-        i += 1
-    return text[start:]
-
-
-def produced_by_reconcilers():
-    """(phases, condition types, reasons) the reconciler sources set: phases from
-    `phase = "X"`; types from the first literal of set_condition calls; reasons from
-    kReason... constants and the identifier-like literals in set_condition, degraded and
-    abort calls and in assignments to variables named *reason* (statuses and types aside)."""
-    paths = sorted(p for pattern in RECONCILER_SOURCES for p in glob.glob(pattern))
-    if not paths:
-        raise RuntimeError(f"no reconciler sources at {RECONCILER_SOURCES}")
-    phases, types, reasons, candidates = set(), set(), set(), set()
-    for path in paths:
-        with open(path) as f:
-            text = strip_comments(f.read())
-        phases |= set(re.findall(r'\bphase\s*=\s*"(\w+)"', text))
-        reasons |= set(re.findall(r'\bkReason\w*\s*=\s*"(\w+)"', text))
-        for match in re.finditer(r"\b(set_condition|degraded|abort)\s*\(", text):
-            call = extent(text, match.end() - 1, ")")
-            literals = re.findall(r'"([^"\\]*)"', call)
-            if match.group(1) == "set_condition" and literals:
-                types.add(literals[0])
-            candidates |= set(literals)
-        for match in re.finditer(r"\b\w*reason\w*\s*=(?!=)", text):
-            candidates |= set(re.findall(r'"([^"\\]*)"', extent(text, match.end(), ";")))
-    reasons |= {c for c in candidates if re.fullmatch(r"[A-Z][A-Za-z0-9]*", c)} - types - CONDITION_STATUSES
-    return phases, types, reasons
+def contract_values(contract_bin):
+    """(phases, condition types, condition reasons) of the LLMDeployment contract, as
+    llmops-api-contract prints them from api/include/llmops/api/llmdeployment.h."""
+    result = subprocess.run([contract_bin], capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise RuntimeError(f"{contract_bin} exited {result.returncode}: {result.stderr.strip()}")
+    contract = json.loads(result.stdout)
+    degraded = set(contract["degradedReasons"])
+    if degraded != set(DEGRADED_REASONS):
+        raise RuntimeError(f"the contract's degraded reasons {sorted(degraded)} differ from "
+                           f"DEGRADED_REASONS {sorted(DEGRADED_REASONS)}")
+    return set(contract["phases"]), set(contract["conditionTypes"]), set(contract["conditionReasons"])
 
 
 class StringTimestampLoader(yaml.SafeLoader):
@@ -215,30 +152,33 @@ def situations(obj):
     return found
 
 
-def drift(covered_by_operator_cases):
-    """Failures where the reconcilers' sources and REQUIRED_COMBINATIONS disagree, or a
-    reason the sources set shows in no operator-written case."""
+def drift(covered_by_operator_cases, contract_bin):
+    """Failures where the contract and REQUIRED_COMBINATIONS disagree, or a reason of the
+    contract shows in no operator-written case."""
     failures = []
-    phases, types, reasons = produced_by_reconcilers()
-    print(f"reconcilers set phases {sorted(phases)}, condition types {sorted(types)}, "
+    try:
+        phases, types, reasons = contract_values(contract_bin)
+    except (RuntimeError, OSError, ValueError, KeyError) as error:
+        return [f"cannot read the contract: {error}"]
+    print(f"the contract has phases {sorted(phases)}, condition types {sorted(types)}, "
           f"reasons {sorted(reasons)}")
     for what, in_code, column in (("phase", phases, 0), ("condition type", types, 1),
                                   ("reason", reasons, 3)):
         in_table = {combination[column] for combination in REQUIRED_COMBINATIONS}
         for name in sorted(in_code - in_table):
-            failures.append(f"the reconcilers set {what} {name!r}, which REQUIRED_COMBINATIONS "
+            failures.append(f"the contract has {what} {name!r}, which REQUIRED_COMBINATIONS "
                             f"lacks: add its combinations there and test cases for them")
         for name in sorted(in_table - in_code):
-            failures.append(f"REQUIRED_COMBINATIONS lists {what} {name!r}, which the reconcilers "
-                            f"no longer set: drop it and its cases")
+            failures.append(f"REQUIRED_COMBINATIONS lists {what} {name!r}, which the contract "
+                            f"no longer has: drop it and its cases")
     shown = {c[3] for c in covered_by_operator_cases if isinstance(c, tuple)}
     for reason in sorted(reasons - shown):
-        failures.append(f"no test case shows reason {reason!r}, which the reconcilers set")
+        failures.append(f"no test case shows reason {reason!r}, which the contract has")
     return failures
 
 
 def main():
-    lua, health_dir = sys.argv[1], sys.argv[2]
+    lua, health_dir, contract_bin = sys.argv[1], sys.argv[2], sys.argv[3]
     health_lua = os.path.join(health_dir, "health.lua")
     with open(os.path.join(health_dir, "health_test.yaml")) as f:
         tests = yaml.safe_load(f)["tests"]
@@ -280,7 +220,7 @@ def main():
     for needed in REQUIRED_SITUATIONS:
         if needed not in covered:
             failures.append(f"no test case covers {needed}")
-    failures += drift(covered_by_operator_cases)
+    failures += drift(covered_by_operator_cases, contract_bin)
     listed = {test["inputPath"] for test in tests}
     for name in sorted(os.listdir(os.path.join(health_dir, "testdata"))):
         if f"testdata/{name}" not in listed:

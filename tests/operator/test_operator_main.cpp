@@ -11,6 +11,7 @@
 #include <iostream>
 #include <thread>
 
+#include "llmops/api/llmdeployment.h"
 #include "llmops/common/logging.h"
 #include "llmops/kube/api_error.h"
 #include "llmops/kube/operator_cli.h"
@@ -19,7 +20,8 @@ namespace {
 
 using namespace llmops::kube;
 
-const GroupVersionResource kLlmDeployments{"llmops.dev", "v1alpha1", "llmdeployments", true};
+const GroupVersionResource kLlmDeployments{llmops::api::kGroup, llmops::api::kVersion,
+                                           llmops::api::kResource, true};
 
 void log_informer_events(Informer& informer) {
   informer.add_event_handlers(

@@ -160,8 +160,17 @@ TEST(DeploymentController, InvalidSpecIsWrittenToTheStatus) {
       {});
   for (auto* informer : {&deployments, &pods, &services}) informer->start();
   for (auto* informer : {&deployments, &pods, &services}) ASSERT_TRUE(informer->wait_for_sync(5s));
+  // The spec's own parse error is what the user reads, not a later one.
+  std::string parse_error;
+  try {
+    reconcilers::parse_deployment_spec(api.object);
+  } catch (const std::invalid_argument& error) {
+    parse_error = error.what();
+  }
+  ASSERT_FALSE(parse_error.empty());
   const kube::Result result = controller.reconcile("default/story");
   EXPECT_EQ(result.kind(), kube::Result::Kind::kTerminalError);
+  EXPECT_EQ(result.message(), parse_error);
   const auto requests = transport->requests();
   ASSERT_EQ(count(requests, "PUT", "/llmdeployments/story/status"), 1);
   for (const auto& request : requests) {
@@ -169,9 +178,12 @@ TEST(DeploymentController, InvalidSpecIsWrittenToTheStatus) {
     const json status = json::parse(request.body)["status"];
     EXPECT_EQ(status["phase"], "Degraded");
     bool invalid = false;
-    for (const auto& condition : status["conditions"])
-      invalid =
-          invalid || (condition["type"] == "Degraded" && condition["reason"] == "InvalidSpec");
+    for (const auto& condition : status["conditions"]) {
+      if (condition["type"] == "Degraded" && condition["reason"] == "InvalidSpec") {
+        invalid = true;
+        EXPECT_EQ(condition["message"], parse_error);
+      }
+    }
     EXPECT_TRUE(invalid) << status;
   }
   EXPECT_EQ(count(requests, "POST", "/events"), 1);

@@ -8,13 +8,14 @@
 #include <cstdint>
 #include <string>
 
+#include "llmops/api/llmdeployment.h"
 #include "llmops/reconcilers/rollout_status.h"
 
 namespace llmops::reconcilers {
 
-inline constexpr const char* kDeploymentLabel = "llmops.dev/deployment";
-inline constexpr const char* kRevisionLabel = "llmops.dev/revision";
-inline constexpr const char* kTrackLabel = "llmops.dev/track";
+using api::kDeploymentLabel;
+using api::kRevisionLabel;
+using api::kTrackLabel;
 inline constexpr int kRuntimePort = 8080;
 
 struct PodTemplateOptions {

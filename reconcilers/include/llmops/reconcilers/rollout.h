@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "llmops/reconcilers/canary_metrics.h"
+#include "llmops/reconcilers/deployment_spec.h"
 #include "llmops/reconcilers/pod_template.h"
 #include "llmops/reconcilers/replica_plan.h"
 #include "llmops/reconcilers/rollout_status.h"
@@ -73,6 +74,10 @@ struct ReconcileDecision {
 
 // Throws std::invalid_argument for a spec it cannot read (naming the field).
 ReconcileDecision reconcile_deployment(const ReconcileInput& input);
+// The same with input.deployment's spec and status already parsed (parse_deployment_spec,
+// parse_rollout_status), for a caller that read them once for several decisions.
+ReconcileDecision reconcile_deployment(const ReconcileInput& input, const DeploymentSpec& spec,
+                                       const RolloutStatus& status);
 
 // For a spec reconcile_deployment() refused with `message`: the status as read with phase
 // Degraded and the conditions Degraded=True / Progressing=False, reason InvalidSpec, so
@@ -88,6 +93,8 @@ struct AnalysisSchedule {
   TimePoint due;
 };
 std::optional<AnalysisSchedule> analysis_schedule(const nlohmann::json& deployment, TimePoint now);
+std::optional<AnalysisSchedule> analysis_schedule(const DeploymentSpec& spec,
+                                                  const RolloutStatus& status, TimePoint now);
 
 // Canary pods for a weight: in proportion to spec.replicas, at least one.
 int canary_pods_for(int weight, int replicas);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "llmops/api/status_parse.h"
 #include "llmops/reconcilers/time_text.h"
 
 namespace llmops::reconcilers {
@@ -27,11 +28,7 @@ struct RevisionRecord {
   std::optional<TimePoint> promoted_at;  // set once it became the stable revision
 };
 
-struct TrafficShare {
-  int64_t revision = 0;
-  int weight = 0;
-  bool operator==(const TrafficShare&) const = default;
-};
+using TrafficShare = api::TrafficShare;
 
 struct AnalysisSample {
   TimePoint time;
