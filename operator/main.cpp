@@ -11,6 +11,7 @@
 
 #include "llmdeployment/canary_sampler.h"
 #include "llmdeployment/deployment_controller.h"
+#include "llmops/api/llmdeployment.h"
 #include "llmops/common/logging.h"
 #include "llmops/kube/operator_cli.h"
 #include "llmops/kube/owner_refs.h"
@@ -115,8 +116,8 @@ int main(int argc, char** argv) {
         controller_options,
         [&reconciler](const std::string& key) { return reconciler.reconcile(key); });
     controller.watch_for(deployments);
-    controller.watch_owned(pods, "llmops.dev", "LLMDeployment");
-    controller.watch_owned(services, "llmops.dev", "LLMDeployment");
+    controller.watch_owned(pods, llmops::api::kGroup, llmops::api::kKind);
+    controller.watch_owned(services, llmops::api::kGroup, llmops::api::kKind);
     spdlog::info("event=starting router_metrics_urls={} scale_down_delay_seconds={}",
                  own.router_metrics_urls.size(), own.scale_down_delay_seconds);
     return run_until_signal(manager);
