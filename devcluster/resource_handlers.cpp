@@ -275,8 +275,9 @@ ApiResponse ResourceHandlers::handle(const ApiRequest& request) {
     }
     if (sub == "log" || sub == "binding" || sub == "finalize") {
       if (sub == "log") current(request);
-      throw ApiError(400, "BadRequest",
-                     "the devcluster does not serve " + sub + " (part 2 adds it)");
+      throw ApiError(
+          400, "BadRequest",
+          "the devcluster does not serve " + info.verb + " on the " + sub + " subresource");
     }
   }
   if (info.verb == "get") return get(request);

@@ -49,11 +49,12 @@ NEEDED_WITHOUT_USE = {
         "given run may not do",
 }
 
-# What the operator will use once the reconcilers (issue 8) run; the machinery alone (the
-# informer and leader election) uses only list/watch of LLMDeployments and the Lease.
-# Tests of the machinery pass this as allowed_unused; the rollout test must not.
+# What the LLMDeployment reconcilers use beyond the operator's machinery; the machinery
+# alone (the test operator: informer and leader election) uses only list/watch of
+# LLMDeployments and the Lease. Tests of the machinery pass this as allowed_unused; the
+# rollout test must not.
 PENDING_RECONCILERS = {
-    ("operator", verb, group, resource): "used by the LLMDeployment reconcilers (issue 8)"
+    ("operator", verb, group, resource): "used by the LLMDeployment reconcilers only"
     for verb, group, resource in [
         ("update", "llmops.dev", "llmdeployments/status"),
         ("list", "", "pods"), ("watch", "", "pods"),
@@ -242,7 +243,7 @@ def main():
     parser.add_argument("--kustomization", default=DEFAULT_KUSTOMIZATION)
     parser.add_argument("--component", action="append", choices=sorted(COMPONENTS))
     parser.add_argument("--pending-reconcilers", action="store_true",
-                        help="excuse what the reconcilers (issue 8) will use")
+                        help="excuse what only the LLMDeployment reconcilers use (for the test operator)")
     args = parser.parse_args()
     report = check(args.access_log, args.kustomization,
                    tuple(args.component or ("operator", "router")),

@@ -1,5 +1,6 @@
 // llmops-test-operator: the operator machinery with a trivial reconciler, for the
-// integration tests and the benchmark (the real LLMDeployment reconciler is issue 8).
+// integration tests and the benchmark (the real LLMDeployment reconciler is
+// llmops-operator's, in operator/llmdeployment/ and reconcilers/).
 // It copies metadata.generation into status.observedGeneration of each LLMDeployment
 // (from the informer cache, PUT /status with the cached resourceVersion, so a concurrent
 // writer causes a 409 that the controller retries), and logs every informer event.
