@@ -85,9 +85,19 @@ DeploymentSpec parse_deployment_spec(const json& object) {
   DeploymentSpec spec;
   const json* metadata = child(object, "metadata");
   if (!metadata) bad("metadata", "is required");
-  spec.name = metadata->value("name", "");
-  spec.namespace_name = metadata->value("namespace", "default");
-  spec.generation = metadata->value("generation", int64_t{0});
+  if (!metadata->is_object()) bad("metadata", "wants an object, got " + metadata->dump());
+  // Fields of the wrong type are errors naming the field, never a JSON type error.
+  const auto metadata_text = [&](const char* key, const char* fallback) {
+    const json* value = child(*metadata, key);
+    if (!value) return std::string(fallback);
+    if (!value->is_string())
+      bad(std::string("metadata.") + key, "wants a string, got " + value->dump());
+    return value->get<std::string>();
+  };
+  spec.name = metadata_text("name", "");
+  spec.namespace_name = metadata_text("namespace", "default");
+  if (const json* generation = child(*metadata, "generation"))
+    spec.generation = integer(*generation, "metadata.generation", 0);
   if (spec.name.empty()) bad("metadata.name", "is required");
   try {
     service_name_for(spec.name);
